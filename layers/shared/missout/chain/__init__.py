@@ -1,0 +1,1 @@
+"""Solana: program codec, RPC with failover, Switchboard, verification, durable sending."""
