@@ -1,0 +1,65 @@
+"""The FastAPI application: the same object is served by uvicorn locally and by Mangum on Lambda."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from missout.observability import logger
+from missout_api.problems import install_problem_handlers, internal_error
+from missout_api.routes import health, pools
+
+_REQUEST_ID_HEADER = "x-request-id"
+
+
+def _request_id(request: Request) -> str:
+    # On Lambda the API Gateway request id ties our log lines to API Gateway's access log.
+    event = request.scope.get("aws.event")
+    if isinstance(event, dict):
+        rid = event.get("requestContext", {}).get("requestId")
+        if isinstance(rid, str) and rid:
+            return rid
+    header = request.headers.get(_REQUEST_ID_HEADER, "")
+    if 0 < len(header) <= 128 and header.isprintable():
+        return header
+    return str(uuid.uuid4())
+
+
+async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Correlation id, access log and the last line of defence: no exception escapes as a bare 500."""
+    request.state.request_id = _request_id(request)
+    log = logger()
+    log.set_correlation_id(request.state.request_id)
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    except Exception:
+        log.exception("unhandled error", extra={"method": request.method, "path": request.url.path})
+        response = internal_error(request)
+    response.headers[_REQUEST_ID_HEADER] = request.state.request_id
+    log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="MissOut API",
+        version="0.1.0",
+        description="Off-chain record and verification service for MissOut lottery pools on Solana.",
+    )
+    app.middleware("http")(_request_context)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(pools.router, prefix="/api")
+    return app

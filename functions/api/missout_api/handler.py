@@ -1,0 +1,26 @@
+"""API Lambda entry point: API Gateway HTTP API (payload 2.0) -> Mangum -> the FastAPI app.
+
+The app is built at import (cold start) and reused by every invocation of this execution environment.
+`lifespan="off"`: Mangum would otherwise run startup and shutdown on every request; there is nothing to set up
+anyway, since the engine is lazy and keeps no pool behind pgBouncer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mangum import Mangum
+
+from missout.observability import logger
+from missout_api.app import create_app
+
+_asgi = Mangum(create_app(), lifespan="off")
+
+
+@logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Mangum types its own LambdaContext protocol; Powertools' class is the same object at run time.
+    response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
+    return response

@@ -1,0 +1,123 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), for every way a request can fail.
+
+Clients get one shape everywhere: a type, a title, the status, a human detail, the request id to quote to
+support, and for validation errors the offending fields by name. Nothing internal (stack traces, SQL, hosts)
+leaks into a response; it goes to the log under the same request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from missout.db.transaction import DatabaseUnavailable
+from missout.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+
+class ProblemException(Exception):
+    """Raise from a route to answer with a specific problem."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ("query", "limit") -> "limit"; ("body", "pool", "amount") -> "pool.amount": the name the client sent.
+    parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
+    return ".".join(parts)
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {
+            "field": _field_name(tuple(err.get("loc", ()))),
+            "in": str(err.get("loc", ("",))[0]),
+            "message": err["msg"],
+        }
+        for err in exc.errors()
+    ]
+    names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        request,
+        422,
+        "Invalid request",
+        f"invalid value for: {names}",
+        type_="/problems/invalid-request",
+        errors=errors,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no resource at {request.url.path}"
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return problem_response(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Request failed"),
+            detail,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_problem(request, exc)
+
+    @app.exception_handler(ProblemException)
+    async def domain_problem(request: Request, exc: ProblemException) -> JSONResponse:
+        return problem_response(request, exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def dependency_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        logger().warning("database unavailable", extra={"error": str(exc)[:300]})
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "the database is unavailable; retry shortly",
+            type_="/problems/dependency-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            dependency="database",
+        )
+
+
+def internal_error(request: Request) -> JSONResponse:
+    return problem_response(request, 500, "Internal error", "the server failed to answer this request")

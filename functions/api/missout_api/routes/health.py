@@ -1,0 +1,40 @@
+"""GET /health: is the database reachable through the same pooled path the API uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from missout.db import app_engine, app_plan
+from missout.db.health import probe
+from missout_api.problems import RETRY_AFTER_SECONDS, problem_response
+from missout_api.schemas import DatabaseStatus, Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, responses={503: {"description": "database unreachable"}})
+def health(request: Request) -> Health | JSONResponse:
+    result = probe(app_engine(), app_plan())
+    database = DatabaseStatus(
+        reachable=result.ok,
+        latency_ms=result.latency_ms,
+        server_version=result.server_version,
+        pgbouncer=result.behind_pooler,
+        pooler_reason=result.pooler_reason,
+        target=result.target,
+    )
+    if not result.ok:
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "the database is unreachable",
+            type_="/problems/dependency-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            dependency="database",
+            database=database.model_dump(mode="json"),
+        )
+    return Health(status="ok", time=datetime.now(UTC), database=database)

@@ -1,0 +1,56 @@
+"""Monitor Lambda: EventBridge Scheduler invokes it every minute; it ticks every few seconds until its time
+budget is spent, then returns a summary. Deliberately free of FastAPI: the import cost is measured in bench/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from missout.monitor.schedule import run_on_cadence
+from missout.monitor.tick import run_tick
+from missout.observability import logger, metrics
+from missout.settings import monitor_settings
+
+log = logger()
+emf = metrics()
+
+
+def _scheduler_keys(event: Any) -> dict[str, str]:
+    """The Scheduler `Input` we configured (scheduled_time, execution_id, attempt); tolerate anything else,
+    e.g. a hand-written `sam local invoke` event, rather than fail the run."""
+    if not isinstance(event, dict):
+        return {}
+    return {
+        key: str(event[key])[:100] for key in ("scheduled_time", "execution_id", "attempt") if key in event
+    }
+
+
+@log.inject_lambda_context(log_event=False)
+@emf.log_metrics(capture_cold_start_metric=True)
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    settings = monitor_settings()
+    log.append_keys(**_scheduler_keys(event))
+    seen = 0
+
+    def tick() -> None:
+        nonlocal seen
+        seen += len(run_tick(limit=settings.due_pools_limit).due)
+
+    summary = run_on_cadence(
+        tick,
+        period_s=settings.tick_seconds,
+        remaining_ms=context.get_remaining_time_in_millis,
+        safety_margin_ms=settings.safety_margin_ms,
+        on_error=lambda exc: log.warning(
+            "tick failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
+        ),
+    )
+    emf.add_metric(name="TicksCompleted", unit=MetricUnit.Count, value=summary.ticks - summary.failed_ticks)
+    emf.add_metric(name="TicksFailed", unit=MetricUnit.Count, value=summary.failed_ticks)
+    result = {**asdict(summary), "due_pools_seen": seen}
+    log.info("monitor run finished", extra=result)
+    return result

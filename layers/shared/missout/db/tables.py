@@ -1,0 +1,319 @@
+"""The schema as SQLAlchemy Core tables: the single source Alembic compares migrations against.
+
+Re-design of the original's nine tables (original-backend.md section 2) with the fixes section 10 asks
+for: token amounts are integers in base units (`NUMERIC(20,0)` holds any u64; running totals that may exceed
+one u64 use `NUMERIC(39,0)`), decimals live once per mint, every time is `timestamptz`, every reference is a
+foreign key, every status is closed by a CHECK, and every replay or duplicate is stopped by a UNIQUE key
+rather than a check-then-insert (W6, W12, W15, W24).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+
+# Deterministic constraint names: migrations can refer to them and `alembic check` stays stable.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+U64_MAX = 18_446_744_073_709_551_615
+POOL_STATUSES = (
+    "open",
+    "locked",
+    "unlocked",
+    "randomness_committed",
+    "randomness_revealed",
+    "winner_selected",
+    "ended",
+    "cancelled",
+    "closed",
+)
+TERMINAL_POOL_STATUSES = ("closed",)
+ACTIONS = ("create_pool", "join_pool", "donate", "cancel_pool", "claim_refund", "claim_rent")
+ACTIVITY_KINDS = (*ACTIONS, "payout")
+REFERRAL_CLAIM_STATUSES = ("pending", "sending", "completed", "failed")
+_BASE58_KEY = "'^[1-9A-HJ-NP-Za-km-z]{32,44}$'"
+_BASE58_SIGNATURE = "'^[1-9A-HJ-NP-Za-km-z]{64,88}$'"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# Column helpers return the column and its CHECK as a pair, unpacked into the table with `*`: table-level
+# checks are what Alembic's autogenerate renders, so the migration and this module cannot drift apart.
+Checked = tuple[Column[Any], CheckConstraint]
+
+
+def _key(name: str, *extra: ForeignKey, nullable: bool = False, primary_key: bool = False) -> Checked:
+    """A base58 public key (wallet, mint, account): shape checked so garbage never lands in a join column."""
+    check = CheckConstraint(f"{name} ~ {_BASE58_KEY}", name=f"{name}_base58")
+    return Column(name, Text, *extra, nullable=nullable, primary_key=primary_key), check
+
+
+def _signature(name: str, *, nullable: bool = False, primary_key: bool = False) -> Checked:
+    check = CheckConstraint(f"{name} ~ {_BASE58_SIGNATURE}", name=f"{name}_base58")
+    return Column(name, Text, nullable=nullable, primary_key=primary_key), check
+
+
+def _mint_key(name: str = "mint") -> Checked:
+    return _key(name, ForeignKey("mints.address"))
+
+
+def _u64(name: str, *, positive: bool = False, default: int | None = 0) -> Checked:
+    low = "> 0" if positive else ">= 0"
+    column: Column[Any] = Column(
+        name,
+        Numeric(20, 0, asdecimal=False),
+        nullable=False,
+        server_default=None if default is None else text(str(default)),
+    )
+    return column, CheckConstraint(f"{name} {low} AND {name} <= {U64_MAX}", name=f"{name}_u64")
+
+
+def _total(name: str) -> Checked:
+    """A running sum of u64 amounts, which may itself exceed u64."""
+    column: Column[Any] = Column(
+        name, Numeric(39, 0, asdecimal=False), nullable=False, server_default=text("0")
+    )
+    return column, CheckConstraint(f"{name} >= 0", name=f"{name}_non_negative")
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated_at() -> Column[object]:
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _bps(name: str) -> Checked:
+    column: Column[Any] = Column(name, SmallInteger, nullable=False, server_default=text("0"))
+    return column, CheckConstraint(f"{name} BETWEEN 0 AND 10000", name=f"{name}_range")
+
+
+def _enum(name: str, values: tuple[str, ...], *, default: str | None = None) -> Checked:
+    """Text with a closed set of values: readable in SQL, extendable by a migration without a type change."""
+    column: Column[Any] = Column(
+        name, Text, nullable=False, server_default=None if default is None else text(repr(default))
+    )
+    return column, CheckConstraint(_in(name, values), name=f"{name}_known")
+
+
+def _ranged(name: str, type_: type[SmallInteger] | type[Integer], low: int, high: int) -> Checked:
+    column: Column[Any] = Column(name, type_, nullable=False)
+    return column, CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_range")
+
+
+# Decimals belong to the mint, not to each pool or amount: amounts stay integers and display divides once.
+mints = Table(
+    "mints",
+    metadata,
+    *_key("address", primary_key=True),
+    *_enum("token_program", ("spl-token", "token-2022")),
+    *_ranged("decimals", SmallInteger, 0, 255),
+    Column("symbol", Text, nullable=True),
+    Column("name", Text, nullable=True),
+    _created_at(),
+)
+
+pools = Table(
+    "pools",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    *_key("pool_address"),
+    *_mint_key(),
+    *_key("creator_wallet"),
+    *_u64("entry_amount", positive=True, default=None),
+    *_ranged("max_participants", SmallInteger, 2, 20),
+    Column("participants_count", SmallInteger, nullable=False, server_default=text("0")),
+    *_ranged("lock_duration_seconds", Integer, 60, 43_200),
+    *_enum("status", POOL_STATUSES),
+    Column("status_reason", SmallInteger, nullable=False, server_default=text("0")),
+    Column("paused", Boolean, nullable=False, server_default=text("false")),
+    *_u64("total_amount"),  # the vault's bookkeeping total on chain (entries + donations), base units
+    *_u64("donated_amount"),
+    *_bps("dev_fee_bps"),
+    *_bps("burn_fee_bps"),
+    *_bps("treasury_fee_bps"),
+    Column("allow_mock", Boolean, nullable=False, server_default=text("false")),
+    *_key("winner_wallet", nullable=True),
+    *_key("randomness_account", nullable=True),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("expire_time", DateTime(timezone=True), nullable=True),
+    Column("lock_start_time", DateTime(timezone=True), nullable=True),
+    Column("unlock_time", DateTime(timezone=True), nullable=True),
+    Column("end_time", DateTime(timezone=True), nullable=True),
+    Column("close_time", DateTime(timezone=True), nullable=True),
+    Column("randomness_commit_slot", BigInteger, nullable=True),
+    *_signature("create_signature"),
+    Column("rent_claimed", Boolean, nullable=False, server_default=text("false")),
+    # The slot of the chain state this row mirrors: a sync never overwrites newer state with older.
+    Column("synced_slot", BigInteger, nullable=False, server_default=text("0")),
+    # When the monitor should look at this pool again (NULL: nothing to do until something changes).
+    Column("next_check_at", DateTime(timezone=True), nullable=True, server_default=func.now()),
+    _created_at(),
+    _updated_at(),
+    UniqueConstraint("pool_address"),
+    UniqueConstraint("create_signature"),
+    CheckConstraint("participants_count BETWEEN 0 AND max_participants", name="participants_count_range"),
+    Index("ix_pools_status_created_at", "status", text("created_at DESC")),
+    Index("ix_pools_creator_wallet", "creator_wallet"),
+    Index("ix_pools_mint", "mint"),
+    # The monitor's "what is due" query scans only live pools.
+    Index(
+        "ix_pools_next_check_at",
+        "next_check_at",
+        postgresql_where=text("next_check_at IS NOT NULL AND status <> 'closed'"),
+    ),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
+    *_key("wallet"),
+    *_signature("join_signature"),  # the creator's seat comes from the create transaction
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+    Column("refund_claimed", Boolean, nullable=False, server_default=text("false")),
+    *_signature("refund_signature", nullable=True),
+    _created_at(),
+    UniqueConstraint("pool_id", "wallet"),
+    UniqueConstraint("refund_signature"),
+    Index("ix_participants_wallet", "wallet"),
+)
+
+# Activity ledger for history and leaderboards: what happened, in base units, proven on chain.
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
+    *_key("wallet"),
+    *_enum("kind", ACTIVITY_KINDS),
+    *_u64("amount"),
+    *_signature("signature"),
+    Column("slot", BigInteger, nullable=False),
+    Column("block_time", DateTime(timezone=True), nullable=False),
+    _created_at(),
+    # One row per (transaction, kind, wallet): a payout credits several wallets in one transaction.
+    UniqueConstraint("signature", "kind", "wallet"),
+    Index("ix_activity_pool_id_block_time", "pool_id", text("block_time DESC")),
+    Index("ix_activity_wallet_block_time", "wallet", text("block_time DESC")),
+)
+
+# The replay guard: a transaction signature proves one action, once. Inserted in the same database transaction
+# as the action's effects, so a replay fails on the primary key, never on a racy read.
+used_signatures = Table(
+    "used_signatures",
+    metadata,
+    *_signature("signature", primary_key=True),
+    *_enum("action", ACTIONS),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="SET NULL"), nullable=True),
+    *_key("wallet"),
+    Column("slot", BigInteger, nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_used_signatures_pool_id", "pool_id"),
+    Index("ix_used_signatures_used_at", "used_at"),  # retention sweeps
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    *_key("wallet", primary_key=True),
+    Column("nickname", Text, nullable=True),
+    CheckConstraint("nickname ~ '^[A-Za-z0-9_]{3,20}$'", name="nickname_shape"),
+    Column("avatar_url", Text, nullable=True),
+    Column("avatar_style", Text, nullable=False, server_default=text("'bottts'")),
+    Column("nickname_change_count", Integer, nullable=False, server_default=text("0")),
+    Column("last_nickname_change", DateTime(timezone=True), nullable=True),
+    _created_at(),
+    _updated_at(),
+    # Nicknames are unique regardless of case (W27): "Alice" and "alice" are the same person to a reader.
+    Index("uq_profiles_nickname_lower", text("lower(nickname)"), unique=True),
+)
+
+referral_relations = Table(
+    "referral_relations",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    *_key("referred_wallet"),
+    *_key("referrer_wallet"),
+    *_enum("source", ("link", "code", "manual"), default="link"),
+    _created_at(),
+    UniqueConstraint("referred_wallet"),  # a wallet is referred once, forever
+    CheckConstraint("referred_wallet <> referrer_wallet", name="not_self"),
+    Index("ix_referral_relations_referrer_wallet", "referrer_wallet"),
+)
+
+referral_rewards = Table(
+    "referral_rewards",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    *_key("referrer_wallet"),
+    *_mint_key(),
+    *_total("amount_pending"),
+    *_total("amount_claimed"),
+    _updated_at(),
+    UniqueConstraint("referrer_wallet", "mint"),
+)
+
+referral_reward_events = Table(
+    "referral_reward_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
+    *_mint_key(),
+    *_key("referrer_wallet"),
+    *_u64("amount", positive=True, default=None),
+    _created_at(),
+    # One allocation per pool, mint and referrer: a re-run of the allocation is a no-op (W15).
+    UniqueConstraint("pool_id", "mint", "referrer_wallet"),
+    Index("ix_referral_reward_events_referrer_wallet", "referrer_wallet"),
+)
+
+referral_claims = Table(
+    "referral_claims",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    *_key("referrer_wallet"),
+    *_mint_key(),
+    *_u64("amount", positive=True, default=None),
+    *_enum("status", REFERRAL_CLAIM_STATUSES, default="pending"),
+    *_signature("signature", nullable=True),
+    Column("error", Text, nullable=True),
+    _created_at(),
+    _updated_at(),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("signature"),
+    Index("ix_referral_claims_referrer_wallet", "referrer_wallet"),
+    # The payout worker polls open claims only.
+    Index("ix_referral_claims_open", "status", postgresql_where=text("status IN ('pending', 'sending')")),
+)

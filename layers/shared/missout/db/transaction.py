@@ -1,0 +1,77 @@
+"""The one way to talk to the database: `with transaction() as conn:`.
+
+Every statement runs inside an explicit BEGIN..COMMIT (see `engine.guard_against_autocommit` for why), the
+transaction's own timeouts are set with `SET LOCAL` (a plain `SET` would leak to the next client of the pooled
+server connection), and driver failures become `DatabaseUnavailable` so callers answer 503, not 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from missout.db.engine import app_engine
+from missout.settings import DatabaseSettings, database_settings
+
+# SQLSTATEs that mean "the database is overloaded or going away", not "your statement is wrong".
+_UNAVAILABLE_SQLSTATES = {
+    "57014",  # query_canceled (statement_timeout)
+    "55P03",  # lock_not_available (lock_timeout)
+    "57P01",  # admin_shutdown
+    "57P02",  # crash_shutdown
+    "57P03",  # cannot_connect_now
+    "53300",  # too_many_connections
+    "08000",
+    "08001",
+    "08003",
+    "08004",
+    "08006",  # connection exceptions
+}
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database (or the pooler in front of it) cannot serve the request right now; retry later."""
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    # pg8000 puts the server's error fields in args[0] as a dict with the SQLSTATE under "C".
+    args = getattr(exc.orig, "args", ())
+    if args and isinstance(args[0], dict):
+        code = args[0].get("C")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, InterfaceError | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or _sqlstate(exc) in _UNAVAILABLE_SQLSTATES
+    )
+
+
+def timeouts_sql(settings: DatabaseSettings) -> str:
+    # Integers validated by the settings model, so formatting them in is safe; one simple-protocol round trip.
+    return (
+        f"SET LOCAL statement_timeout = {int(settings.statement_timeout_ms)}; "
+        f"SET LOCAL lock_timeout = {int(settings.lock_timeout_ms)}"
+    )
+
+
+@contextmanager
+def transaction(
+    engine: Engine | None = None, settings: DatabaseSettings | None = None
+) -> Iterator[Connection]:
+    """Run a block in one database transaction: commit on success, roll back on any exception."""
+    settings = settings or database_settings()
+    try:
+        with (engine or app_engine()).begin() as conn:
+            conn.exec_driver_sql(timeouts_sql(settings))
+            yield conn
+    except DBAPIError as exc:
+        if is_unavailable(exc):
+            raise DatabaseUnavailable(str(exc.orig) or type(exc.orig).__name__) from exc
+        raise

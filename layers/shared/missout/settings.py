@@ -1,0 +1,176 @@
+"""Typed configuration from the environment, one group per concern, loaded once per process.
+
+Each group is its own `BaseSettings` so a function loads only what it needs (the API never reads the monitor's
+signer; migrations never read the pooled URL). A missing or malformed variable raises `SettingsError` naming
+the variable as it is spelled in the environment, so a broken deploy says exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+PoolerSetting = Literal["auto", "true", "false"]
+
+_BASE58_ALPHABET = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+class SettingsError(RuntimeError):
+    """Configuration is missing or malformed; the message names every offending environment variable."""
+
+
+class DatabaseSettings(BaseSettings):
+    """How the app reaches PostgreSQL: always the pooled URL (pgBouncer in transaction mode in production)."""
+
+    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore", frozen=True)
+
+    url: str | None = Field(default=None, description="pooled URL, e.g. postgresql+pg8000://u:p@host:6543/db")
+    url_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret holding the pooled URL (plain or JSON {'url': ...})"
+    )
+    pgbouncer: PoolerSetting = "auto"
+    sslmode: SslMode | None = None
+    ca_file: str | None = None
+    statement_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+    lock_timeout_ms: int = Field(default=2_000, ge=0, le=600_000)
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    application_name: str = Field(default="missout", pattern=r"^[A-Za-z0-9_.\-]{1,63}$")
+
+    @model_validator(mode="after")
+    def _one_source_of_url(self) -> DatabaseSettings:
+        if not self.url and not self.url_secret_arn:
+            raise ValueError("set DATABASE_URL (or DATABASE_URL_SECRET_ARN in AWS)")
+        return self
+
+    def resolved_url(self) -> str:
+        """The pooled URL, fetched from Secrets Manager (cached by Powertools) when only the ARN is given."""
+        if self.url:
+            return self.url
+        assert self.url_secret_arn is not None  # guaranteed by the validator
+        return _url_from_secret(self.url_secret_arn)
+
+
+class MigrationSettings(BaseSettings):
+    """Migrations need a session-capable connection: the direct URL, never the pooler."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    direct_database_url: str
+
+
+class ChainSettings(BaseSettings):
+    """Where Solana is and which accounts are ours. Public keys only: the signer is a monitor-only secret."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    solana_rpc_urls: str = Field(default="", description="comma separated; the first is the primary")
+    program_id: str = "4wgBJUHydWXXJKXYsmdGoGw1ufC3dxz8q2mukFYaAhSm"
+    dev_wallet_pubkey: str | None = None
+    treasury_wallet_pubkey: str | None = None
+    switchboard_program_id: str = "Aio4gaXjXzJNVLtzwtNVmSqGKpANtXhybbkhtAC94ji2"
+    switchboard_queue: str = "EYiAmGSdsQTuCw413V5BzaruWuCCSDgTPtBGvLkXHbe7"
+
+    @field_validator(
+        "program_id",
+        "dev_wallet_pubkey",
+        "treasury_wallet_pubkey",
+        "switchboard_program_id",
+        "switchboard_queue",
+    )
+    @classmethod
+    def _base58_pubkey(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # 32-byte keys are 32..44 base58 characters; the codec checks the exact length when it decodes.
+        if not 32 <= len(value) <= 44 or not set(value) <= _BASE58_ALPHABET:
+            raise ValueError("not a base58 public key")
+        return value
+
+    @field_validator("solana_rpc_urls")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",") if u.strip()):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {url[:40]!r}")
+        return value
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        return [u.strip() for u in self.solana_rpc_urls.split(",") if u.strip()]
+
+
+class MonitorSettings(BaseSettings):
+    """The monitor's tick loop."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore", frozen=True)
+
+    tick_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Stop starting ticks when less than this is left of the invocation: a tick plus its commit must fit.
+    safety_margin_ms: int = Field(default=10_000, ge=0, le=120_000)
+    due_pools_limit: int = Field(default=100, ge=1, le=1_000)
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+# Environment variable names per group, for error messages (pydantic reports field names).
+_ENV_PREFIX: dict[type[BaseSettings], str] = {DatabaseSettings: "DATABASE_", MonitorSettings: "MONITOR_"}
+
+
+def load(group: type[_S]) -> _S:
+    """Read one settings group from the environment or raise `SettingsError` naming each bad variable."""
+    try:
+        return group()
+    except ValidationError as exc:
+        prefix = _ENV_PREFIX.get(group, "")
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"])
+            name = f"{prefix}{field}".upper() if field else f"{group.__name__}"
+            reason = "missing" if err["type"] == "missing" else err["msg"]
+            problems.append(f"{name}: {reason}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@cache
+def database_settings() -> DatabaseSettings:
+    return load(DatabaseSettings)
+
+
+@cache
+def chain_settings() -> ChainSettings:
+    return load(ChainSettings)
+
+
+@cache
+def monitor_settings() -> MonitorSettings:
+    return load(MonitorSettings)
+
+
+def clear_caches() -> None:
+    """Forget loaded settings (tests change the environment between cases)."""
+    for loader in (database_settings, chain_settings, monitor_settings):
+        loader.cache_clear()
+
+
+def _url_from_secret(arn: str) -> str:
+    # Imported here: boto3 costs ~100 ms of cold start and only AWS deployments take this path.
+    from aws_lambda_powertools.utilities import parameters
+
+    raw = parameters.get_secret(arn)
+    if not isinstance(raw, str) or not raw.strip():
+        raise SettingsError(f"DATABASE_URL_SECRET_ARN: secret {arn} is empty or binary")
+    text = raw.strip()
+    if text.startswith("{"):
+        try:
+            url = json.loads(text).get("url")
+        except (json.JSONDecodeError, AttributeError):
+            url = None
+        if not isinstance(url, str) or not url:
+            raise SettingsError(f"DATABASE_URL_SECRET_ARN: secret {arn} is JSON without a string 'url' key")
+        return url
+    return text

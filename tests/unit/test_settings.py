@@ -1,0 +1,83 @@
+"""Configuration: every variable is named when missing or malformed, and defaults are the documented ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from missout import settings
+from missout.settings import ChainSettings, DatabaseSettings, MonitorSettings, SettingsError, load
+
+DB_URL = "postgresql+pg8000://u:p@db.example.com:5432/app"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "DATABASE_URL",
+        "DATABASE_URL_SECRET_ARN",
+        "DATABASE_PGBOUNCER",
+        "DATABASE_SSLMODE",
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        "DIRECT_DATABASE_URL",
+        "PROGRAM_ID",
+        "SOLANA_RPC_URLS",
+        "MONITOR_TICK_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings.clear_caches()
+
+
+def test_missing_database_url_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        load(DatabaseSettings)
+
+
+def test_malformed_timeout_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB_URL)
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "five seconds")
+    with pytest.raises(SettingsError, match="DATABASE_STATEMENT_TIMEOUT_MS"):
+        load(DatabaseSettings)
+
+
+def test_unknown_pooler_setting_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB_URL)
+    monkeypatch.setenv("DATABASE_PGBOUNCER", "maybe")
+    with pytest.raises(SettingsError, match="DATABASE_PGBOUNCER"):
+        load(DatabaseSettings)
+
+
+def test_database_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB_URL)
+    db = settings.database_settings()
+    assert (db.pgbouncer, db.statement_timeout_ms, db.lock_timeout_ms, db.connect_timeout_s) == (
+        "auto",
+        5000,
+        2000,
+        5.0,
+    )
+    assert db.resolved_url() == DB_URL
+
+
+def test_missing_direct_url_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="DIRECT_DATABASE_URL: missing"):
+        load(settings.MigrationSettings)
+
+
+def test_malformed_program_id_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROGRAM_ID", "not-a-key!")
+    with pytest.raises(SettingsError, match="PROGRAM_ID"):
+        load(ChainSettings)
+
+
+def test_rpc_urls_are_split_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOLANA_RPC_URLS", " http://127.0.0.1:8899 , https://rpc.example.com ")
+    assert load(ChainSettings).rpc_urls == ["http://127.0.0.1:8899", "https://rpc.example.com"]
+    monkeypatch.setenv("SOLANA_RPC_URLS", "ftp://nope")
+    with pytest.raises(SettingsError, match="SOLANA_RPC_URLS"):
+        load(ChainSettings)
+
+
+def test_monitor_tick_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_TICK_SECONDS", "0")
+    with pytest.raises(SettingsError, match="MONITOR_TICK_SECONDS"):
+        load(MonitorSettings)
