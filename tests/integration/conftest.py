@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 
 @dataclass(frozen=True)
 class TestDatabase:
+    __test__ = False  # a fixture value, not a test class
+
     name: str
     pooled_url: str
     direct_url: str

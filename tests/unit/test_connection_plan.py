@@ -85,7 +85,8 @@ def test_tls_uses_one_verifying_context() -> None:
     second = connect_args_for(plan, settings)["ssl_context"]
     assert first is second  # built once, not per connection
     assert isinstance(first, ssl.SSLContext)
-    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
+    assert first.verify_mode == ssl.CERT_REQUIRED
+    assert first.check_hostname
     assert _ssl_context("verify-ca", None).check_hostname is False
 
 

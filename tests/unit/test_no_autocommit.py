@@ -32,7 +32,8 @@ def test_package_source_never_enables_autocommit() -> None:
 
 def test_the_guard_itself_is_the_only_mention() -> None:
     text = (PACKAGE / "db" / "engine.py").read_text()
-    assert "autocommit" in text and "AUTOCOMMIT" not in text
+    assert "autocommit" in text
+    assert "AUTOCOMMIT" not in text
 
 
 class _FakeDbapiConnection:

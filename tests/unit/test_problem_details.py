@@ -33,13 +33,15 @@ def _problem(response: object) -> dict[str, object]:
 
 def test_unknown_route_is_404_problem(client: TestClient) -> None:
     body = _problem(client.get("/api/nope"))
-    assert body["title"] == "Not found" and body["instance"] == "/api/nope"
+    assert body["title"] == "Not found"
+    assert body["instance"] == "/api/nope"
 
 
 def test_wrong_method_is_405_problem_with_allow(client: TestClient) -> None:
     response = client.delete("/health")
     body = _problem(response)
-    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
     assert "DELETE" in str(body["detail"])
 
 
@@ -63,7 +65,7 @@ def test_unknown_status_is_422_naming_status(client: TestClient) -> None:
 
 def test_unexpected_error_is_500_problem_without_internals(client: TestClient) -> None:
     response = client.get("/boom")
-    body = _problem(response)
+    _problem(response)
     assert response.status_code == 500
     assert "secret" not in response.text
 

@@ -35,7 +35,8 @@ def test_ticks_every_period_until_the_safety_margin() -> None:
         clock=t.clock,
     )
     assert starts == [0, 5, 10, 15, 20, 25, 30, 35, 40, 45]
-    assert summary.ticks == 10 and summary.failed_ticks == 0
+    assert summary.ticks == 10
+    assert summary.failed_ticks == 0
     assert summary.stopped_because == "time budget spent"
     assert t.remaining_ms() > 10_000  # never started work inside the margin
 
@@ -76,7 +77,8 @@ def test_failing_tick_is_counted_and_the_loop_goes_on() -> None:
         sleep=t.sleep,
         clock=t.clock,
     )
-    assert summary.ticks == 4 and summary.failed_ticks == 1
+    assert summary.ticks == 4
+    assert summary.failed_ticks == 1
     assert summary.errors == ["ConnectionError: database restarting"]
     assert isinstance(errors[0], ConnectionError)
 
@@ -84,6 +86,11 @@ def test_failing_tick_is_counted_and_the_loop_goes_on() -> None:
 def test_no_tick_when_the_budget_is_already_spent() -> None:
     t = FakeTime(budget_ms=5_000)
     summary = run_on_cadence(
-        lambda: None, period_s=5, remaining_ms=t.remaining_ms, safety_margin_ms=10_000, sleep=t.sleep, clock=t.clock
+        lambda: None,
+        period_s=5,
+        remaining_ms=t.remaining_ms,
+        safety_margin_ms=10_000,
+        sleep=t.sleep,
+        clock=t.clock,
     )
     assert summary.ticks == 0

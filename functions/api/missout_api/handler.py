@@ -16,7 +16,10 @@ from mangum import Mangum
 from missout.observability import logger
 from missout_api.app import create_app
 
-_asgi = Mangum(create_app(), lifespan="off")
+# Mangum base64-encodes any body whose type is not in its text list; problem+json is not in the default one,
+# so without this every error would reach clients as base64 (caught by the handler tests).
+_TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
+_asgi = Mangum(create_app(), lifespan="off", text_mime_types=_TEXT_TYPES)
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -26,10 +26,12 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
     text,
 )
+from sqlalchemy.engine import Dialect
 
 # Deterministic constraint names: migrations can refer to them and `alembic check` stays stable.
 metadata = MetaData(
@@ -66,6 +68,25 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+class BaseUnits(TypeDecorator[int]):
+    """Token amounts: NUMERIC in SQL, `int` in Python. Never float (plain `Numeric(asdecimal=False)` would
+    return a float and silently round anything above 2**53)."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, digits: int) -> None:
+        super().__init__(precision=digits, scale=0)
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"token amounts are integers in base units, got {type(value).__name__}")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
 # Column helpers return the column and its CHECK as a pair, unpacked into the table with `*`: table-level
 # checks are what Alembic's autogenerate renders, so the migration and this module cannot drift apart.
 Checked = tuple[Column[Any], CheckConstraint]
@@ -90,7 +111,7 @@ def _u64(name: str, *, positive: bool = False, default: int | None = 0) -> Check
     low = "> 0" if positive else ">= 0"
     column: Column[Any] = Column(
         name,
-        Numeric(20, 0, asdecimal=False),
+        BaseUnits(20),
         nullable=False,
         server_default=None if default is None else text(str(default)),
     )

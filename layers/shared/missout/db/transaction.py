@@ -36,13 +36,27 @@ class DatabaseUnavailable(RuntimeError):
     """The database (or the pooler in front of it) cannot serve the request right now; retry later."""
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    # pg8000 puts the server's error fields in args[0] as a dict with the SQLSTATE under "C".
+class ConstraintViolation(RuntimeError):
+    """A write broke an integrity constraint (SQLSTATE class 23). `constraint` is its name, e.g.
+    `pk_used_signatures` for a replayed signature: callers branch on names, not on message text."""
+
+    def __init__(self, sqlstate: str, constraint: str | None, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.constraint = constraint
+
+
+def _server_fields(exc: DBAPIError) -> dict[str, str]:
+    # pg8000 puts the server's error fields in args[0] as a dict: "C" SQLSTATE, "n" constraint, "M" message.
+    # (It reports every server error as ProgrammingError, so the SQLSTATE is the only reliable class.)
     args = getattr(exc.orig, "args", ())
     if args and isinstance(args[0], dict):
-        code = args[0].get("C")
-        return code if isinstance(code, str) else None
-    return None
+        return {k: v for k, v in args[0].items() if isinstance(k, str) and isinstance(v, str)}
+    return {}
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return _server_fields(exc).get("C")
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -74,4 +88,9 @@ def transaction(
     except DBAPIError as exc:
         if is_unavailable(exc):
             raise DatabaseUnavailable(str(exc.orig) or type(exc.orig).__name__) from exc
+        fields = _server_fields(exc)
+        if fields.get("C", "").startswith("23"):
+            raise ConstraintViolation(
+                fields["C"], fields.get("n"), fields.get("M", "constraint violated")
+            ) from exc
         raise

@@ -1,0 +1,60 @@
+# One entry point per task. `make dev` and `make test` work on a fresh machine: they install what they need.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
+
+.PHONY: dev test install check lint typecheck sam-validate sam-build bench migrate db-up db-down db-status clean
+
+$(STAMP):
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+## install: the virtualenv and the local PostgreSQL + pgBouncer packages (idempotent)
+install: $(STAMP)
+	dev/stack.sh install
+
+## dev: PostgreSQL + pgBouncer, migrations, local chain, API on :3000 and the monitor; Ctrl-C stops all
+dev: install
+	$(PY) dev/run.py
+
+## test: every test (unit, integration against real PostgreSQL through pgBouncer, local chain)
+test: install
+	$(PY) -m pytest
+
+## check: what CI runs besides the tests
+check: lint typecheck sam-validate
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy layers/shared functions dev tests bench migrations
+
+sam-validate:
+	dev/sam.sh validate
+
+sam-build:
+	dev/sam.sh build
+
+## bench: benchmarks print figures; never part of the tests
+bench: install
+	dev/stack.sh start
+	set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+migrate: install
+	eval "$$(dev/stack.sh env)" && $(VENV)/bin/alembic upgrade head
+
+db-up: install
+	dev/stack.sh start
+db-down:
+	dev/stack.sh stop
+db-status:
+	dev/stack.sh status
+
+clean:
+	dev/stack.sh stop || true
+	rm -rf .local .aws-sam .mypy_cache .ruff_cache .pytest_cache

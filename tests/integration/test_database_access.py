@@ -1,0 +1,128 @@
+"""The transaction helper and the schema against real PostgreSQL through real pgBouncer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from missout.db import ConstraintViolation, DatabaseUnavailable, app_engine, app_plan, transaction
+from missout.db.engine import AutocommitForbidden
+from missout.db.tables import U64_MAX, mints, pools, used_signatures
+from missout.pools.due import lease_due_pools
+from missout.settings import DatabaseSettings
+from tests.integration.conftest import TestDatabase
+from tests.support.factories import SIG, insert_mint, insert_pool, key
+
+
+def test_app_reaches_the_database_through_pgbouncer(app_database: TestDatabase) -> None:
+    if not app_database.behind_pgbouncer:
+        pytest.skip("pgBouncer is not installed on this machine")
+    plan = app_plan()
+    assert plan.behind_pooler
+    assert "pgbouncer=true" in plan.pooler_reason
+    with transaction() as conn:
+        # pgBouncer answers its own SHOW commands only on its admin console; the server answers this one.
+        assert conn.execute(text("SELECT current_database()")).scalar_one() == app_database.name
+
+
+def test_timeouts_are_transaction_local(app_database: TestDatabase) -> None:
+    unusual = DatabaseSettings(url=app_database.pooled_url, statement_timeout_ms=1234, lock_timeout_ms=567)
+    for _ in range(3):  # several rounds, so the pooler hands the same server connection back at least once
+        with transaction(settings=unusual) as conn:
+            assert conn.execute(text("SELECT current_setting('statement_timeout')")).scalar_one() == "1234ms"
+            assert conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one() == "567ms"
+        # A plain SET would leak to the pooled server connection's next client; SET LOCAL ends with COMMIT.
+        with app_engine().begin() as raw:
+            seen = raw.execute(text("SELECT current_setting('statement_timeout')")).scalar_one()
+        assert seen != "1234ms"
+
+
+def test_rollback_on_error_leaves_nothing_behind(app_database: TestDatabase, direct_engine: Engine) -> None:
+    def write_then_fail() -> None:
+        with transaction() as conn:
+            conn.execute(insert(mints).values(address=key(1), token_program="spl-token", decimals=6))
+            raise RuntimeError("fail after the write")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    with direct_engine.connect() as conn:
+        assert conn.execute(select(mints)).all() == []
+
+
+def test_u64_amounts_round_trip_exactly_and_overflow_is_refused(
+    app_database: TestDatabase, direct_engine: Engine
+) -> None:
+    insert_mint(direct_engine)
+    insert_pool(direct_engine, entry_amount=U64_MAX, total_amount=U64_MAX)
+    with transaction() as conn:
+        amount = conn.execute(select(pools.c.entry_amount)).scalar_one()
+    assert amount == U64_MAX
+    assert isinstance(amount, int)
+    with pytest.raises(DBAPIError, match="ck_pools_entry_amount_u64"):
+        insert_pool(direct_engine, pool_address=key(50), create_signature=SIG(50), entry_amount=U64_MAX + 1)
+
+
+def test_a_signature_is_consumed_once(app_database: TestDatabase, direct_engine: Engine) -> None:
+    row = {"signature": SIG(1), "action": "join_pool", "wallet": key(2), "slot": 10}
+    with transaction() as conn:
+        conn.execute(insert(used_signatures).values(**row))
+    with pytest.raises(ConstraintViolation) as caught, transaction() as conn:
+        conn.execute(insert(used_signatures).values(**{**row, "action": "donate"}))
+    assert (caught.value.sqlstate, caught.value.constraint) == ("23505", "pk_used_signatures")
+
+
+def test_garbage_keys_never_land(app_database: TestDatabase, direct_engine: Engine) -> None:
+    with pytest.raises(ConstraintViolation) as caught, transaction() as conn:
+        conn.execute(insert(mints).values(address="0OIl not base58", token_program="spl-token", decimals=6))
+    assert (caught.value.sqlstate, caught.value.constraint) == ("23514", "ck_mints_address_base58")
+
+
+def test_overlapping_monitors_lease_disjoint_pools(app_database: TestDatabase, direct_engine: Engine) -> None:
+    insert_mint(direct_engine)
+    for n in range(6):
+        insert_pool(direct_engine, pool_address=key(100 + n), create_signature=SIG(100 + n))
+    first_leased = threading.Event()
+    release = threading.Event()
+    leased: dict[str, list[int]] = {}
+
+    def first_monitor() -> None:
+        with transaction() as conn:
+            leased["first"] = [p.id for p in lease_due_pools(conn, limit=4)]
+            first_leased.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=first_monitor)
+    worker.start()
+    assert first_leased.wait(10)
+    with transaction() as conn:  # runs while the first transaction still holds its rows
+        leased["second"] = [p.id for p in lease_due_pools(conn, limit=4)]
+    release.set()
+    worker.join(10)
+    assert len(leased["first"]) == 4
+    assert len(leased["second"]) == 2
+    assert not set(leased["first"]) & set(leased["second"])
+
+
+def test_autocommit_is_refused_on_a_real_connection(app_database: TestDatabase) -> None:
+    engine = app_engine()
+    with engine.connect() as conn:
+        conn.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        with pytest.raises(AutocommitForbidden):
+            conn.execute(text("SELECT 1"))
+
+
+def test_unreachable_database_is_unavailable_not_a_crash(
+    app_database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from missout import settings
+    from missout.db import reset_app_engine
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+pg8000://u:p@127.0.0.1:9/none?pgbouncer=true")
+    settings.clear_caches()
+    reset_app_engine()
+    with pytest.raises(DatabaseUnavailable), transaction() as conn:
+        conn.execute(text("SELECT 1"))

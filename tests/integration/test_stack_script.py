@@ -1,0 +1,73 @@
+"""dev/stack.sh: the shell interface, and a second pgBouncer that a test can stop and restart."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+import stack
+
+SCRIPT = Path(__file__).resolve().parents[2] / "dev" / "stack.sh"
+
+
+def test_env_output_survives_eval_with_an_awkward_password(tmp_path: Path) -> None:
+    password = "p'a\"ss@/:% y"
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MISSOUT_PG_PORT", "MISSOUT_PGB_PORT")}
+    env = {**inherited, "MISSOUT_STACK_DIR": str(tmp_path), "MISSOUT_DB_PASSWORD": password}
+    exports = subprocess.run([str(SCRIPT), "env"], env=env, capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        ["bash", "-c", f'{exports}\nprintf "%s\\n" "$DIRECT_DATABASE_URL" "$MISSOUT_STACK_DIR"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+
+    url = make_url(shown[0])
+    assert (url.password, url.port, url.database) == (password, 55432, "missout")
+    assert shown[1] == str(tmp_path)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((stack.HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def own_pooler() -> Iterator[tuple[stack.Config, int]]:
+    cfg = stack.Config.from_env()
+    if stack.pg_running(cfg) is None or stack.pgbouncer_bin() is None:
+        pytest.skip("needs the local stack with pgBouncer (dev/stack.sh start)")
+    port = free_port()
+    stack.start_pgbouncer(cfg, "test-restart", port)
+    yield cfg, port
+    stack.stop_pgbouncer(cfg, "test-restart")
+
+
+@pytest.mark.integration
+def test_a_named_pgbouncer_can_be_stopped_and_restarted(own_pooler: tuple[stack.Config, int]) -> None:
+    cfg, port = own_pooler
+    url = make_url(stack.env_vars(cfg)["DIRECT_DATABASE_URL"]).set(port=port)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"ssl_context": False})
+
+    def select_one() -> object:
+        with engine.begin() as conn:
+            return conn.execute(text("select 1")).scalar()
+
+    assert select_one() == 1
+    stack.stop_pgbouncer(cfg, "test-restart")
+    with pytest.raises(DBAPIError):
+        select_one()
+    assert stack.pgb_running(cfg, stack.MAIN) is not None  # the shared pooler is untouched
+    stack.start_pgbouncer(cfg, "test-restart", port)
+    assert select_one() == 1
