@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("pool_address", sa.Text(), nullable=False),
         sa.Column("mint", sa.Text(), nullable=False),
         sa.Column("creator_wallet", sa.Text(), nullable=False),
-        sa.Column("entry_amount", sa.Numeric(precision=20, scale=0, asdecimal=False), nullable=False),
+        sa.Column("entry_amount", sa.Numeric(precision=20, scale=0), nullable=False),
         sa.Column("max_participants", sa.SmallInteger(), nullable=False),
         sa.Column("participants_count", sa.SmallInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("lock_duration_seconds", sa.Integer(), nullable=False),
@@ -96,13 +96,13 @@ def upgrade() -> None:
         sa.Column("paused", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column(
             "total_amount",
-            sa.Numeric(precision=20, scale=0, asdecimal=False),
+            sa.Numeric(precision=20, scale=0),
             server_default=sa.text("0"),
             nullable=False,
         ),
         sa.Column(
             "donated_amount",
-            sa.Numeric(precision=20, scale=0, asdecimal=False),
+            sa.Numeric(precision=20, scale=0),
             server_default=sa.text("0"),
             nullable=False,
         ),
@@ -196,7 +196,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("referrer_wallet", sa.Text(), nullable=False),
         sa.Column("mint", sa.Text(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=20, scale=0, asdecimal=False), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=20, scale=0), nullable=False),
         sa.Column("status", sa.Text(), server_default=sa.text("'pending'"), nullable=False),
         sa.Column("signature", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
@@ -241,13 +241,13 @@ def upgrade() -> None:
         sa.Column("mint", sa.Text(), nullable=False),
         sa.Column(
             "amount_pending",
-            sa.Numeric(precision=39, scale=0, asdecimal=False),
+            sa.Numeric(precision=39, scale=0),
             server_default=sa.text("0"),
             nullable=False,
         ),
         sa.Column(
             "amount_claimed",
-            sa.Numeric(precision=39, scale=0, asdecimal=False),
+            sa.Numeric(precision=39, scale=0),
             server_default=sa.text("0"),
             nullable=False,
         ),
@@ -277,7 +277,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column(
             "amount",
-            sa.Numeric(precision=20, scale=0, asdecimal=False),
+            sa.Numeric(precision=20, scale=0),
             server_default=sa.text("0"),
             nullable=False,
         ),
@@ -351,7 +351,7 @@ def upgrade() -> None:
         sa.Column("pool_id", sa.BigInteger(), nullable=False),
         sa.Column("mint", sa.Text(), nullable=False),
         sa.Column("referrer_wallet", sa.Text(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=20, scale=0, asdecimal=False), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=20, scale=0), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "mint ~ '^[1-9A-HJ-NP-Za-km-z]{32,44}$'", name=op.f("ck_referral_reward_events_mint_base58")
