@@ -129,7 +129,7 @@ def main() -> int:
         **os.environ,
         **stack_env(),
         "STAGE": "local",
-        "POWERTOOLS_DEV": "true",  # pretty, indented log lines for a human at a terminal
+        "MISSOUT_LOG_FORMAT": "console",  # one readable line per event instead of JSON
         "POWERTOOLS_METRICS_NAMESPACE": "MissOut",
         "PYTHONPATH": os.pathsep.join(
             [str(REPO / "layers" / "shared"), str(REPO / "functions" / "api"), str(REPO / "dev")]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from missout import settings
 from missout.db import reset_app_engine
 from missout_api.app import create_app
 from tests.integration.conftest import TestDatabase
-from tests.support.stack import stack
+from tests.support.stack import stack, stack_env
 
 
 def test_health_reports_the_database_through_pgbouncer(app_database: TestDatabase) -> None:
@@ -52,6 +54,8 @@ def own_pooler(app_database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> I
         yield name
     finally:
         stack("pgbouncer", "stop", "--name", name, check=False)
+        # Forget the instance, so `dev/stack.sh status` and `stop` do not list it forever.
+        shutil.rmtree(Path(stack_env()["MISSOUT_STACK_DIR"]) / "pgbouncer" / name, ignore_errors=True)
 
 
 def test_pooler_outage_is_503_problem_and_recovers_without_restart(own_pooler: str) -> None:
