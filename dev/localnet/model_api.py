@@ -1,14 +1,15 @@
 """The contract between the local chain's runtime and the programs it models in Python.
 
-The runtime (`runtime.py`, `server.py`) owns LiteSVM, transactions, signatures, blockhashes, fees, history and
-the JSON-RPC surface. A modelled program (`programs/pool.py`, `programs/switchboard.py`) owns only the rules of
-one on-chain program: it reads and writes accounts through an `InvokeContext` and raises `ProgramError` to fail.
+The runtime (`runtime.py`, `server.py`) owns LiteSVM, transactions, signatures, blockhashes, fees, history
+and the JSON-RPC surface. A modelled program (`programs/pool.py`, `programs/switchboard.py`) owns only the
+rules of one on-chain program: it reads and writes accounts through an `InvokeContext` and raises
+`ProgramError` to fail.
 
 Rules both sides keep:
 - A program never touches LiteSVM. Every account read or write goes through the context, which stages the
   changes; the runtime commits them only if the whole transaction succeeds (atomicity, as on a real cluster).
-- Account data is raw bytes, laid out exactly as the real program lays them out, so the backend's decoders read
-  the local chain the way they read mainnet.
+- Account data is raw bytes, laid out exactly as the real program lays them out, so the backend's decoders
+  read the local chain the way they read mainnet.
 - Token movements are real SPL token account bytes (see `spl_token.py`), never a side table.
 """
 

@@ -1,0 +1,27 @@
+"""RPC access with failover: `RpcPool` (long-lived endpoint health) and `RpcSession` (per event loop)."""
+
+from missout.chain.rpc.endpoint import EndpointStats, mask_url
+from missout.chain.rpc.errors import (
+    EndpointFailure,
+    FailureKind,
+    RpcError,
+    RpcRequestRejected,
+    RpcSendFailed,
+    RpcUnavailable,
+)
+from missout.chain.rpc.pool import MAX_ACCOUNTS_PER_REQUEST, RpcPool, RpcPoolConfig, RpcSession
+
+__all__ = [
+    "MAX_ACCOUNTS_PER_REQUEST",
+    "EndpointFailure",
+    "EndpointStats",
+    "FailureKind",
+    "RpcError",
+    "RpcPool",
+    "RpcPoolConfig",
+    "RpcRequestRejected",
+    "RpcSendFailed",
+    "RpcSession",
+    "RpcUnavailable",
+    "mask_url",
+]

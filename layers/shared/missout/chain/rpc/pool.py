@@ -1,0 +1,290 @@
+"""`RpcPool`: several RPC endpoints behind one interface, with failover, breakers and read retries.
+
+Lifetime (Lambda and anywhere else):
+
+    RPC_POOL = RpcPool(settings.rpc_urls)            # module level: plain state, no I/O, no event loop
+
+    async def run_tick() -> None:                    # called through asyncio.run(...) per invocation
+        async with RPC_POOL.session() as rpc:        # AsyncClients created here, in the running loop
+            pools = await rpc.get_program_accounts(program_id, filters)
+        # leaving the block closes every client
+
+httpx clients are bound to the event loop that created them; reusing one across `asyncio.run` calls
+fails with "Event loop is closed" (serverless.md §7). Breaker state and statistics live in the pool,
+so they survive between invocations of a warm Lambda environment while clients do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment, Finalized
+from solana.rpc.models import MemcmpOpts, TxOpts
+from solders.account import Account
+from solders.pubkey import Pubkey
+from solders.rpc.responses import (
+    GetAccountInfoResp,
+    GetBlockHeightResp,
+    GetLatestBlockhashResp,
+    GetMultipleAccountsResp,
+    GetProgramAccountsResp,
+    GetSignatureStatusesResp,
+    GetSlotResp,
+    GetTransactionResp,
+    RpcKeyedAccount,
+    SendTransactionResp,
+)
+from solders.signature import Signature
+
+from missout.chain.rpc.breaker import CircuitBreaker
+from missout.chain.rpc.classify import classify_exception, must_propagate
+from missout.chain.rpc.endpoint import Endpoint, EndpointStats
+from missout.chain.rpc.errors import (
+    EndpointFailure,
+    FailureKind,
+    RpcRequestRejected,
+    RpcSendFailed,
+    RpcUnavailable,
+)
+
+T = TypeVar("T")
+
+MAX_ACCOUNTS_PER_REQUEST = 100  # getMultipleAccounts limit of Solana RPC nodes
+
+
+@dataclass(frozen=True, slots=True)
+class RpcPoolConfig:
+    commitment: Commitment = Finalized
+    request_timeout_s: float = 10.0  # per request, per endpoint
+    failure_threshold: int = 3  # consecutive failures that open an endpoint's breaker
+    cooldown_s: float = 30.0  # open → half-open
+    read_rounds: int = 3  # passes over all endpoints for a read before giving up
+    backoff_base_s: float = 0.25  # first pause between rounds; doubles each round, full jitter
+    backoff_max_s: float = 4.0
+    max_retry_after_s: float = 30.0  # cap on a 429's Retry-After
+    rate_limit_rps: float = 0.0  # client-side limit per endpoint (0 = none)
+    read_concurrency: int = 4  # parallel chunked requests (getMultipleAccounts)
+
+
+class RpcPool:
+    """Endpoints in priority order (the first URL is the primary) and their health."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        config: RpcPoolConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not urls:
+            raise ValueError("at least one RPC URL is required")
+        self.config = config or RpcPoolConfig()
+        self.endpoints = tuple(
+            Endpoint(
+                url,
+                CircuitBreaker(self.config.failure_threshold, self.config.cooldown_s, clock),
+                self.config.max_retry_after_s,
+                clock,
+            )
+            for url in urls
+        )
+
+    def stats(self) -> list[EndpointStats]:
+        return [endpoint.stats() for endpoint in self.endpoints]
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[RpcSession]:
+        """Clients for the running event loop; closed when the block exits."""
+        clients = [
+            AsyncClient(
+                endpoint.url,
+                commitment=self.config.commitment,
+                timeout=self.config.request_timeout_s,
+                rate_limit=self.config.rate_limit_rps,
+                # Retrying is this pool's job (and must never happen blindly for sends).
+                max_transport_retries=0,
+            )
+            for endpoint in self.endpoints
+        ]
+        try:
+            yield RpcSession(self, clients)
+        finally:
+            for client in clients:
+                await client.close()
+
+
+class RpcSession:
+    """The RPC calls the backend makes, each with failover; obtained from `RpcPool.session()`."""
+
+    def __init__(self, pool: RpcPool, clients: Sequence[AsyncClient]) -> None:
+        self._pool = pool
+        self._config = pool.config
+        self._routes = list(zip(pool.endpoints, clients, strict=True))
+
+    # -- generic --------------------------------------------------------------------------------------
+
+    async def read(self, method: str, call: Callable[[AsyncClient], Awaitable[T]], expected: type[T]) -> T:
+        """Run an idempotent read with failover across endpoints and jittered backoff between rounds.
+
+        Raises `RpcUnavailable` (all endpoints failed every round) or `RpcRequestRejected` (a node
+        answered that the request itself is wrong; asking another node would not help).
+        """
+        reasons: dict[str, str] = {}
+        for round_index in range(self._config.read_rounds):
+            for endpoint, client in self._routes:
+                if not endpoint.acquire():
+                    reasons.setdefault(endpoint.masked_url, endpoint.unavailable_reason() or "busy")
+                    continue
+                try:
+                    return await self._call(endpoint, client, method, call, expected)
+                except EndpointFailure as failure:
+                    reasons[endpoint.masked_url] = endpoint.describe(failure)
+            if round_index + 1 < self._config.read_rounds:
+                await asyncio.sleep(self._backoff(round_index))
+        raise RpcUnavailable(method, reasons)
+
+    async def _call(
+        self,
+        endpoint: Endpoint,
+        client: AsyncClient,
+        method: str,
+        call: Callable[[AsyncClient], Awaitable[T]],
+        expected: type[T],
+    ) -> T:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self._config.request_timeout_s):
+                result = await call(client)
+        except BaseException as exc:
+            if must_propagate(exc):
+                endpoint.breaker.release_unused()
+                raise
+            outcome = classify_exception(method, exc)
+            if isinstance(outcome, RpcRequestRejected):
+                # The node is fine: it understood and refused the request.
+                endpoint.record_success(time.monotonic() - started)
+                raise outcome from exc
+            endpoint.record_failure(outcome)
+            raise outcome from exc
+        if not isinstance(result, expected):
+            # solders can turn odd error bodies into values of another type (e.g. a bare int).
+            failure = EndpointFailure(
+                FailureKind.INVALID_RESPONSE, f"expected {expected.__name__}, got {type(result).__name__}"
+            )
+            endpoint.record_failure(failure)
+            raise failure
+        endpoint.record_success(time.monotonic() - started)
+        return result
+
+    def _backoff(self, round_index: int) -> float:
+        ceiling = min(self._config.backoff_max_s, self._config.backoff_base_s * (2**round_index))
+        # Full jitter spreads retries of concurrent callers; never wait less than a 429 asked for when
+        # every endpoint is paused, but never beyond the cap either.
+        pause = random.uniform(0, ceiling)
+        soonest_free = min(endpoint.rate_limited_for() for endpoint, _ in self._routes)
+        return min(max(pause, soonest_free), self._config.max_retry_after_s)
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    async def get_account_info(self, pubkey: Pubkey) -> Account | None:
+        response = await self.read(
+            "getAccountInfo", lambda c: c.get_account_info(pubkey, encoding="base64"), GetAccountInfoResp
+        )
+        return response.value
+
+    async def get_multiple_accounts(self, pubkeys: Sequence[Pubkey]) -> list[Account | None]:
+        """Accounts in the order asked, fetched in chunks of 100 (at most `read_concurrency` at once);
+        each chunk fails over on its own."""
+        chunks = [
+            list(pubkeys[start : start + MAX_ACCOUNTS_PER_REQUEST])
+            for start in range(0, len(pubkeys), MAX_ACCOUNTS_PER_REQUEST)
+        ]
+        limit = asyncio.Semaphore(max(1, self._config.read_concurrency))
+
+        async def fetch(chunk: list[Pubkey]) -> list[Account | None]:
+            async with limit:
+                response = await self.read(
+                    "getMultipleAccounts",
+                    lambda c: c.get_multiple_accounts(chunk, encoding="base64"),
+                    GetMultipleAccountsResp,
+                )
+            if len(response.value) != len(chunk):
+                raise RpcUnavailable(
+                    "getMultipleAccounts", {"answer": f"{len(response.value)} accounts for {len(chunk)} keys"}
+                )
+            return list(response.value)
+
+        results = await asyncio.gather(*(fetch(chunk) for chunk in chunks))
+        return [account for chunk_result in results for account in chunk_result]
+
+    async def get_program_accounts(
+        self, program_id: Pubkey, filters: Sequence[int | MemcmpOpts]
+    ) -> list[RpcKeyedAccount]:
+        """Accounts of `program_id` matching `filters` (ints = dataSize; see `missout.chain.queries`)."""
+        response = await self.read(
+            "getProgramAccounts",
+            lambda c: c.get_program_accounts(program_id, encoding="base64", filters=list(filters)),
+            GetProgramAccountsResp,
+        )
+        return list(response.value)
+
+    async def get_transaction(self, signature: Signature) -> GetTransactionResp:
+        """Base64 encoding and v0 support, as verification needs (solana.md §2.2)."""
+        return await self.read(
+            "getTransaction",
+            lambda c: c.get_transaction(signature, encoding="base64", max_supported_transaction_version=0),
+            GetTransactionResp,
+        )
+
+    async def get_signature_statuses(self, signatures: Sequence[Signature]) -> GetSignatureStatusesResp:
+        return await self.read(
+            "getSignatureStatuses",
+            lambda c: c.get_signature_statuses(list(signatures)),
+            GetSignatureStatusesResp,
+        )
+
+    async def get_latest_blockhash(self) -> GetLatestBlockhashResp:
+        return await self.read(
+            "getLatestBlockhash", lambda c: c.get_latest_blockhash(), GetLatestBlockhashResp
+        )
+
+    async def get_slot(self) -> int:
+        return (await self.read("getSlot", lambda c: c.get_slot(), GetSlotResp)).value
+
+    async def get_block_height(self) -> int:
+        return (await self.read("getBlockHeight", lambda c: c.get_block_height(), GetBlockHeightResp)).value
+
+    # -- send -----------------------------------------------------------------------------------------
+
+    async def send_raw_transaction(self, raw: bytes, opts: TxOpts | None = None) -> Signature:
+        """Send once, to the first usable endpoint. Only a failure that provably never reached a node
+        (connection refused) moves on to the next endpoint; anything else raises `RpcSendFailed`
+        carrying its class, and a node's refusal (preflight failure) raises `RpcRequestRejected` with
+        the classified program error. Never blind-retried."""
+        options = opts or TxOpts(skip_preflight=False, preflight_commitment=self._config.commitment)
+        reasons: dict[str, str] = {}
+        for endpoint, client in self._routes:
+            if not endpoint.acquire():
+                reasons[endpoint.masked_url] = endpoint.unavailable_reason() or "busy"
+                continue
+            try:
+                response = await self._call(
+                    endpoint,
+                    client,
+                    "sendTransaction",
+                    lambda c: c.send_raw_transaction(raw, options),
+                    SendTransactionResp,
+                )
+            except EndpointFailure as failure:
+                reasons[endpoint.masked_url] = endpoint.describe(failure)
+                if failure.kind is FailureKind.CONNECT:
+                    continue
+                raise RpcSendFailed(endpoint.masked_url, failure, may_have_landed=True) from failure
+            return response.value
+        raise RpcUnavailable("sendTransaction", reasons)

@@ -1,0 +1,85 @@
+"""A tiny JSON-RPC server on 127.0.0.1 (ephemeral port) whose answers each test scripts.
+
+Runs uvicorn inside the test's own event loop and always shuts down when the `async with` exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+Handler = Callable[[dict[str, Any]], Response]
+
+
+def result(request: dict[str, Any], value: Any) -> Response:
+    return JSONResponse({"jsonrpc": "2.0", "id": request.get("id", 1), "result": value})
+
+
+def rpc_error(request: dict[str, Any], error: dict[str, Any]) -> Response:
+    return JSONResponse({"jsonrpc": "2.0", "id": request.get("id", 1), "error": error})
+
+
+def slot_answer(slot: int) -> Handler:
+    return lambda request: result(request, slot)
+
+
+@dataclass
+class ScriptedRpc:
+    handler: Handler
+    url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def methods(self) -> list[str]:
+        return [str(r.get("method")) for r in self.requests]
+
+
+@asynccontextmanager
+async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
+    scripted = ScriptedRpc(handler)
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return Response("bad request", status_code=400)
+        scripted.requests.append(parsed)
+        return scripted.handler(parsed)
+
+    app = Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        # uvicorn offers no startup event to await; poll its flag briefly.
+        while not server.started:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        scripted.url = f"http://127.0.0.1:{port}{path}"
+        yield scripted
+    finally:
+        server.should_exit = True
+        server.force_exit = True  # no graceful drain: the clients are already closed
+        await task
+        sock.close()
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens (the port was free a moment ago)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}/"
