@@ -62,6 +62,41 @@ def wait_for_port(port: int, what: str, timeout_s: float = 20.0) -> None:
     raise SystemExit(f"[dev] {what} did not start listening on 127.0.0.1:{port}")
 
 
+def local_wallets(env: dict[str, str]) -> None:
+    """The DEV (crank signer) and treasury wallets of this machine, created once under .local/wallets."""
+    sys.path.insert(0, str(REPO / "dev"))
+    from local_wallets import load_or_create, wallet_path
+
+    dev, treasury = load_or_create("dev"), load_or_create("treasury")
+    env["DEV_WALLET_PUBKEY"] = env.get("DEV_WALLET_PUBKEY") or str(dev.pubkey())
+    env["TREASURY_WALLET_PUBKEY"] = env.get("TREASURY_WALLET_PUBKEY") or str(treasury.pubkey())
+    env["DEV_WALLET_KEYPAIR_PATH"] = env.get("DEV_WALLET_KEYPAIR_PATH") or str(wallet_path("dev"))
+    say(f"wallets: dev {env['DEV_WALLET_PUBKEY']}, treasury {env['TREASURY_WALLET_PUBKEY']} (.local/wallets)")
+
+
+def fund_dev_wallet(env: dict[str, str]) -> None:
+    """The DEV wallet pays crank fees; on the local chain an airdrop covers them."""
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "requestAirdrop",
+            "params": [env["DEV_WALLET_PUBKEY"], 100 * 10**9],
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+        env["SOLANA_RPC_URLS"], data=body, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        answer = json.loads(response.read())
+    if "error" in answer:
+        say(f"chain: could not fund the dev wallet: {answer['error'].get('message')}")
+    else:
+        say("chain: dev wallet funded with 100 SOL")
+
+
 def start_chain(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
     if env.get("SOLANA_RPC_URLS"):
         say(f"chain: using SOLANA_RPC_URLS={env['SOLANA_RPC_URLS']}")
@@ -136,6 +171,7 @@ def main() -> int:
         ),
     }
     migrate(env)
+    local_wallets(env)
     children: dict[str, subprocess.Popen[bytes]] = {}
     stop = threading.Event()
 
@@ -158,6 +194,7 @@ def main() -> int:
     chain = start_chain(env)
     if chain is not None:
         children["local chain"] = chain
+        fund_dev_wallet(env)
     children["api"] = start_api(env)
     say("everything is up; Ctrl-C stops it all")
     monitor = threading.Thread(target=run_monitor, args=(env, stop), daemon=True)
