@@ -21,6 +21,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -337,4 +338,77 @@ referral_claims = Table(
     Index("ix_referral_claims_referrer_wallet", "referrer_wallet"),
     # The payout worker polls open claims only.
     Index("ix_referral_claims_open", "status", postgresql_where=text("status IN ('pending', 'sending')")),
+)
+
+# -- crank intents (migration 0002) ---------------------------------------------------------------------
+# Every transaction the monitor sends is written here *before* its first send, so a crashed or overlapping
+# run finds it and resumes it instead of sending the action again (solana.md §3.2-§3.3; original-backend.md
+# W9, W17). One row per signed attempt: re-signing (only after the previous attempt's blockhash expired) is a
+# new row with attempt + 1.
+CRANK_ACTIONS = (
+    "unlock_pool",
+    "randomness_init",
+    "request_randomness",  # [randomness_commit, request_randomness], or the mock request alone
+    "select_winner",  # [randomness_reveal, select_winner], or the mock select alone
+    "payout_winner",
+    "create_fee_accounts",  # the DEV / treasury ATAs payout_winner requires (W18)
+    "sweep_expired_pool",
+    "admin_close_pool",
+    "finalize_forfeited_pool",
+    "claim_refund_forfeit",
+    "claim_rent",
+    "randomness_close",
+)
+# prepared: row written, bytes possibly never sent; sent: broadcast at least once, outcome unknown;
+# finalized: landed without error; failed: landed with (or was refused for) an error that needs a human;
+# expired: blockhash expired with no trace on chain, safe to re-sign; already_done: the program said the pool
+# is already past this action (someone else did it).
+CRANK_INTENT_STATUSES = ("prepared", "sent", "finalized", "failed", "expired", "already_done")
+LIVE_CRANK_INTENT_STATUSES = ("prepared", "sent")
+
+crank_intents = Table(
+    "crank_intents",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    # The pool the action is for; intents are the audit trail of what we sent, so a pool row with intents
+    # cannot be deleted by accident.
+    Column("pool_id", BigInteger, ForeignKey("pools.id"), nullable=False),
+    *_enum("action", CRANK_ACTIONS),
+    # 1 for the first signed transaction of (pool, action); + 1 for each re-sign after an expiry.
+    Column("attempt", Integer, nullable=False),
+    CheckConstraint("attempt >= 1", name="attempt_positive"),
+    *_enum("status", CRANK_INTENT_STATUSES, default="prepared"),
+    # The transaction's first signature: fixed at signing, so known before the first send and usable to
+    # look the transaction up after a crash.
+    *_signature("signature"),
+    # The exact signed bytes: resending the same bytes can never execute twice (same signature).
+    Column("raw_transaction", LargeBinary, nullable=False),
+    # Block height after which the blockhash is dead: only past it may a new attempt be signed.
+    Column("last_valid_block_height", BigInteger, nullable=False),
+    Column("send_count", Integer, nullable=False, server_default=text("0")),  # broadcasts so far
+    CheckConstraint("send_count >= 0", name="send_count_non_negative"),
+    # The run driving this intent owns it until then; a crashed run's intent is picked up once it passes.
+    Column("lease_until", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("landed_slot", BigInteger, nullable=True),  # where it landed (finalized, failed, already_done)
+    Column("error", Text, nullable=True),  # the classified program/transaction error, for people
+    _created_at(),
+    _updated_at(),
+    Column("first_sent_at", DateTime(timezone=True), nullable=True),
+    Column("settled_at", DateTime(timezone=True), nullable=True),  # when it left prepared/sent
+    UniqueConstraint("signature"),
+    UniqueConstraint("pool_id", "action", "attempt"),  # the idempotency key
+    # At most one live intent per (pool, action): of two overlapping runs only one can insert it.
+    Index(
+        "uq_crank_intents_live_pool_id_action",
+        "pool_id",
+        "action",
+        unique=True,
+        postgresql_where=text(_in("status", LIVE_CRANK_INTENT_STATUSES)),
+    ),
+    # Resume on start scans only live rows.
+    Index(
+        "ix_crank_intents_live_lease_until",
+        "lease_until",
+        postgresql_where=text(_in("status", LIVE_CRANK_INTENT_STATUSES)),
+    ),
 )

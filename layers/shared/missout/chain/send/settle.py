@@ -1,0 +1,108 @@
+"""The send-and-confirm loop for one signed transaction (solana.md §3.1, §3.2).
+
+The same bytes are rebroadcast every `resend_interval_s` while `getSignatureStatuses` is polled, until the
+transaction is finalized, or its blockhash has provably expired (finalized block height past
+`last_valid_block_height` *and* still no trace of the signature), or the caller's time budget runs out.
+Nothing here re-signs: a new signature before expiry could execute the action twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solana.rpc.models import TxOpts
+from solders.rpc.responses import GetSignatureStatusesResp
+from solders.signature import Signature
+from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
+
+from missout.chain.errors import ClassifiedError, classify_transaction_error
+from missout.chain.rpc import RpcError, RpcSession
+from missout.chain.send.intents import CrankIntent
+from missout.chain.send.outcome import ErrorClass, IntentStatus, classify_error
+from missout.chain.send.policy import SendPolicy
+from missout.observability import logger
+
+# We simulated already, and rebroadcasting is this loop's job, not the node's.
+_SEND_OPTIONS = TxOpts(skip_preflight=True, max_retries=0, skip_confirmation=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    status: IntentStatus | None  # None: still unsettled when the time budget ran out
+    landed_slot: int | None = None
+    error: ClassifiedError | None = None
+
+
+async def signature_status(rpc: RpcSession, signature: Signature) -> TransactionStatus | None:
+    """The signature's status, searching history too (a resumed intent may be minutes old)."""
+    response = await rpc.read(
+        "getSignatureStatuses",
+        lambda c: c.get_signature_statuses([signature], search_transaction_history=True),
+        GetSignatureStatusesResp,
+    )
+    return response.value[0] if response.value else None
+
+
+def settlement_of(status: TransactionStatus) -> Settlement:
+    """A finalized status → finalized, already_done (the program's status guard) or failed."""
+    if status.err is None:
+        return Settlement(IntentStatus.FINALIZED, status.slot)
+    error = classify_transaction_error(status.err)
+    verdict = (
+        IntentStatus.ALREADY_DONE if classify_error(error) is ErrorClass.ALREADY_DONE else IntentStatus.FAILED
+    )
+    return Settlement(verdict, status.slot, error)
+
+
+async def send_until_settled(
+    rpc: RpcSession,
+    intent: CrankIntent,
+    remaining_ms: Callable[[], int],
+    policy: SendPolicy,
+    on_broadcast: Callable[[], None],
+) -> Settlement:
+    """Drive `intent` to a settlement. RPC failures never end the loop early: an unknown status is not
+    "expired" and a failed broadcast is simply repeated at the next interval."""
+    signature = Signature.from_string(intent.signature)
+    last_broadcast = float("-inf")
+    while True:
+        try:
+            status = await signature_status(rpc, signature)
+        except RpcError as exc:
+            logger().warning("signature status unavailable", extra={"intent": intent.id, "error": str(exc)})
+            status = None
+        if status is not None and status.confirmation_status == TransactionConfirmationStatus.Finalized:
+            return settlement_of(status)
+        if status is None and await _expired(rpc, intent, signature):
+            return Settlement(IntentStatus.EXPIRED)
+        if remaining_ms() < policy.safety_margin_ms:
+            return Settlement(None)
+        # A status that exists but is not yet finalized has landed: only wait for it.
+        if status is None and time.monotonic() - last_broadcast >= policy.resend_interval_s:
+            last_broadcast = time.monotonic()
+            await _broadcast(rpc, intent)
+            on_broadcast()
+        await asyncio.sleep(policy.poll_interval_s)
+
+
+async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
+    try:
+        await rpc.send_raw_transaction(intent.raw_transaction, _SEND_OPTIONS)
+    except RpcError as exc:
+        # Whether or not it reached a node, the remedy is the same: the same bytes again, next interval.
+        logger().warning("broadcast failed", extra={"intent": intent.id, "error": str(exc)})
+
+
+async def _expired(rpc: RpcSession, intent: CrankIntent, signature: Signature) -> bool:
+    """Certain expiry: the finalized block height is past the blockhash's last valid height, and the
+    signature is still unknown when asked again *after* that height was read (it could have landed in the
+    very last valid block between the two calls)."""
+    try:
+        if await rpc.get_block_height() <= intent.last_valid_block_height:
+            return False
+        return await signature_status(rpc, signature) is None
+    except RpcError:
+        return False
