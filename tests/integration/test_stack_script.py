@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -44,14 +45,18 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def own_pooler() -> Iterator[tuple[stack.Config, int]]:
+def own_pooler(stack_settings: dict[str, str]) -> Iterator[tuple[stack.Config, int]]:
+    """A named pgBouncer of this test's own, on the stack the session started; removed afterwards."""
     cfg = stack.Config.from_env()
-    if stack.pg_running(cfg) is None or stack.pgbouncer_bin() is None:
-        pytest.skip("needs the local stack with pgBouncer (dev/stack.sh start)")
+    if stack.pgbouncer_bin() is None:
+        pytest.skip("pgBouncer is not installed on this machine")
     port = free_port()
     stack.start_pgbouncer(cfg, "test-restart", port)
-    yield cfg, port
-    stack.stop_pgbouncer(cfg, "test-restart")
+    try:
+        yield cfg, port
+    finally:
+        stack.stop_pgbouncer(cfg, "test-restart")
+        shutil.rmtree(cfg.pgb_dir("test-restart"), ignore_errors=True)
 
 
 @pytest.mark.integration

@@ -11,8 +11,17 @@ REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "dev" / "stack.sh"
 
 
+class StackFailed(RuntimeError):
+    """`dev/stack.sh` failed; the message carries what it printed (e.g. which port is busy)."""
+
+
 def stack(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(STACK), *args], check=check, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(STACK), *args], capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise StackFailed(
+            f"dev/stack.sh {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+    return result
 
 
 def stack_env() -> dict[str, str]:

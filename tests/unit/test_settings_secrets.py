@@ -22,9 +22,9 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # any real AWS call would fail loudly
     with mock_aws():
-        parameters.clear_caches()
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
         yield boto3.client("secretsmanager", region_name="eu-central-1")
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def _arn(client: object, name: str, value: str) -> str:
