@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from solana.rpc.commitment import Confirmed
 from solana.rpc.models import TxOpts
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from starlette.responses import Response
 
 from missout.chain.accounts import PoolStatus
@@ -239,3 +242,16 @@ async def test_preflight_failure_carries_the_program_error() -> None:
     assert error is not None
     assert (error.code, error.name) == (6021, "InvalidPoolStatus")
     assert json.loads(json.dumps(node.requests[0]))["method"] == "sendTransaction"
+
+
+async def test_get_transaction_is_always_asked_at_finalized() -> None:
+    # Even a pool whose reads default to `confirmed` must verify reports only once they cannot roll back.
+    async with scripted_rpc(lambda request: result(request, None)) as node:
+        pool = RpcPool([node.url], replace(FAST, commitment=Confirmed))
+        async with pool.session() as rpc:
+            answer = await rpc.get_transaction(Signature.from_string(SIGNATURE))
+    assert answer.value is None
+    (request,) = node.requests
+    assert request["method"] == "getTransaction"
+    assert request["params"][1]["commitment"] == "finalized"
+    assert request["params"][1]["maxSupportedTransactionVersion"] == 0

@@ -235,10 +235,13 @@ class RpcSession:
         return list(response.value)
 
     async def get_transaction(self, signature: Signature) -> GetTransactionResp:
-        """Base64 encoding and v0 support, as verification needs (solana.md §2.2)."""
+        """Base64 encoding, v0 support and always `finalized`, whatever the pool's default commitment:
+        a reported action is accepted only once it cannot be rolled back (solana.md §2.1, §2.2)."""
         return await self.read(
             "getTransaction",
-            lambda c: c.get_transaction(signature, encoding="base64", max_supported_transaction_version=0),
+            lambda c: c.get_transaction(
+                signature, encoding="base64", commitment=Finalized, max_supported_transaction_version=0
+            ),
             GetTransactionResp,
         )
 
