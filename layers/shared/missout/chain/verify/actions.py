@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic
+from typing import Generic, TypeVar
 
 from solders.pubkey import Pubkey
 
@@ -186,31 +186,19 @@ async def verify_join_pool(
     codec: ProgramCodec | None = None,
 ) -> VerifiedJoinPool:
     """`amount` = the pool's entry amount as the caller knows it (the program requires equality)."""
-    located = await _locate(
+    return await _verify_deposit(
         signature,
         "join_pool",
         JoinPoolInstruction,
+        pool=pool,
+        wallet=wallet,
+        amount=amount,
         config=config,
         fetcher=fetcher,
         clock=clock,
         window=window,
         codec=codec,
     )
-    ix = located.instruction
-    require_pool(ix.pool, pool)
-    require_canonical_vault(ix.pool, ix.mint, ix.token_program, ix.pool_token)
-    require_signing_wallet(located.view, ix.user, wallet)
-    _require_claimed_amount(ix.amount, amount)
-    vault_delta = _prove_deposit(
-        located.view,
-        pool=ix.pool,
-        mint=ix.mint,
-        vault=ix.pool_token,
-        user_token=ix.user_token,
-        wallet=wallet,
-        amount=ix.amount,
-    )
-    return located.result(mint=ix.mint, vault=ix.pool_token, amount=ix.amount, vault_delta=vault_delta)
 
 
 async def verify_donate(
@@ -226,10 +214,43 @@ async def verify_donate(
     codec: ProgramCodec | None = None,
 ) -> VerifiedDonate:
     """The donor's source may be any token account they own (the program does not require their ATA)."""
-    located = await _locate(
+    return await _verify_deposit(
         signature,
         "donate",
         DonateInstruction,
+        pool=pool,
+        wallet=wallet,
+        amount=amount,
+        config=config,
+        fetcher=fetcher,
+        clock=clock,
+        window=window,
+        codec=codec,
+    )
+
+
+_Deposit = TypeVar("_Deposit", JoinPoolInstruction, DonateInstruction)
+
+
+async def _verify_deposit(
+    signature: str,
+    name: str,
+    instruction_type: type[_Deposit],
+    *,
+    pool: Pubkey,
+    wallet: Pubkey,
+    amount: int,
+    config: ProgramConfig,
+    fetcher: TransactionFetcher,
+    clock: Clock,
+    window: AgeWindow,
+    codec: ProgramCodec | None,
+) -> Verified[_Deposit]:
+    """Join and donate have the same accounts and the same proof: the wallet's tokens went into the vault."""
+    located = await _locate(
+        signature,
+        name,
+        instruction_type,
         config=config,
         fetcher=fetcher,
         clock=clock,
