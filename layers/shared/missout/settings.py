@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -22,6 +23,15 @@ _BASE58_ALPHABET = set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwx
 
 class SettingsError(RuntimeError):
     """Configuration is missing or malformed; the message names every offending environment variable."""
+
+
+def _base58_pubkey_or_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    # 32-byte keys are 32..44 base58 characters; the codec checks the exact length when it decodes.
+    if not 32 <= len(value) <= 44 or not set(value) <= _BASE58_ALPHABET:
+        raise ValueError("not a base58 public key")
+    return value
 
 
 class DatabaseSettings(BaseSettings):
@@ -84,12 +94,7 @@ class ChainSettings(BaseSettings):
     )
     @classmethod
     def _base58_pubkey(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        # 32-byte keys are 32..44 base58 characters; the codec checks the exact length when it decodes.
-        if not 32 <= len(value) <= 44 or not set(value) <= _BASE58_ALPHABET:
-            raise ValueError("not a base58 public key")
-        return value
+        return _base58_pubkey_or_none(value)
 
     @field_validator("solana_rpc_urls")
     @classmethod
@@ -115,10 +120,69 @@ class MonitorSettings(BaseSettings):
     due_pools_limit: int = Field(default=100, ge=1, le=1_000)
 
 
+class SignerSettings(BaseSettings):
+    """Where the monitor's signing material lives (monitor only: the API never loads this group).
+
+    Each secret comes from exactly one source, Secrets Manager in AWS or a local file under `make dev`; which
+    one is set is checked when the secret is loaded (`missout.chain.signer`), so reading this group costs no
+    I/O and never touches key material.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    dev_wallet_secret_arn: str | None = Field(
+        default=None,
+        description="Secrets Manager secret: JSON array of 64 ints, base58, or {'secret_key': ...}",
+    )
+    dev_wallet_keypair_path: Path | None = Field(
+        default=None, description="local keypair file as solana-keygen writes it (JSON array of 64 ints)"
+    )
+    # The key pools are created for; the loaded keypair must be this one when it is set.
+    dev_wallet_pubkey: str | None = None
+    randomness_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret: hex or base64 text (or binary) of >= 32 bytes"
+    )
+    randomness_secret_path: Path | None = Field(default=None, description="local file: hex or base64 text")
+
+    @field_validator(
+        "dev_wallet_secret_arn",
+        "dev_wallet_keypair_path",
+        "randomness_secret_arn",
+        "randomness_secret_path",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # SAM passes an empty parameter as "", which must not count as a configured source (and must not
+        # become Path("."), the current directory). Before validation, while it is still the raw string.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("dev_wallet_pubkey")
+    @classmethod
+    def _base58_pubkey(cls, value: str | None) -> str | None:
+        return _base58_pubkey_or_none(value)
+
+
+class CrankSettings(BaseSettings):
+    """Cost limits of the monitor's crank transactions (solana.md §3.4)."""
+
+    model_config = SettingsConfigDict(env_prefix="CRANK_", extra="ignore", frozen=True)
+
+    # Same default as `SendPolicy.max_priority_fee`; the upper bound only catches typos (10 lamports per
+    # compute unit already costs up to 0.014 SOL per crank at the 1.4 M unit ceiling).
+    priority_fee_cap_microlamports: int = Field(default=200_000, ge=1, le=10_000_000)
+
+
 _S = TypeVar("_S", bound=BaseSettings)
 
 # Environment variable names per group, for error messages (pydantic reports field names).
-_ENV_PREFIX: dict[type[BaseSettings], str] = {DatabaseSettings: "DATABASE_", MonitorSettings: "MONITOR_"}
+_ENV_PREFIX: dict[type[BaseSettings], str] = {
+    DatabaseSettings: "DATABASE_",
+    MonitorSettings: "MONITOR_",
+    CrankSettings: "CRANK_",
+}
 
 
 def load(group: type[_S]) -> _S:
@@ -151,9 +215,19 @@ def monitor_settings() -> MonitorSettings:
     return load(MonitorSettings)
 
 
+@cache
+def signer_settings() -> SignerSettings:
+    return load(SignerSettings)
+
+
+@cache
+def crank_settings() -> CrankSettings:
+    return load(CrankSettings)
+
+
 def clear_caches() -> None:
     """Forget loaded settings (tests change the environment between cases)."""
-    for loader in (database_settings, chain_settings, monitor_settings):
+    for loader in (database_settings, chain_settings, monitor_settings, signer_settings, crank_settings):
         loader.cache_clear()
 
 

@@ -1,5 +1,6 @@
 """RPC access with failover: `RpcPool` (long-lived endpoint health) and `RpcSession` (per event loop)."""
 
+from missout.chain.rpc.broadcast import BroadcastResult
 from missout.chain.rpc.endpoint import EndpointStats, mask_url
 from missout.chain.rpc.errors import (
     EndpointFailure,
@@ -13,6 +14,7 @@ from missout.chain.rpc.pool import MAX_ACCOUNTS_PER_REQUEST, RpcPool, RpcPoolCon
 
 __all__ = [
     "MAX_ACCOUNTS_PER_REQUEST",
+    "BroadcastResult",
     "EndpointFailure",
     "EndpointStats",
     "FailureKind",

@@ -44,6 +44,7 @@ from solders.rpc.responses import (
 from solders.signature import Signature
 
 from missout.chain.rpc.breaker import CircuitBreaker
+from missout.chain.rpc.broadcast import BroadcastResult, BroadcastTally
 from missout.chain.rpc.classify import classify_exception, must_propagate
 from missout.chain.rpc.endpoint import Endpoint, EndpointStats
 from missout.chain.rpc.errors import (
@@ -291,3 +292,44 @@ class RpcSession:
                 raise RpcSendFailed(endpoint.masked_url, failure, may_have_landed=True) from failure
             return response.value
         raise RpcUnavailable("sendTransaction", reasons)
+
+    async def broadcast_raw_transaction(self, raw: bytes, opts: TxOpts | None = None) -> BroadcastResult:
+        """Send the same signed bytes to every endpoint its breaker lets through, all at once, and succeed
+        if any node accepted them (one signature executes at most once, however many nodes relay it).
+
+        Nothing is retried here. When no node accepted: a node's refusal of the transaction itself (a
+        preflight failure) raises `RpcRequestRejected` with the classified error, a failure after the bytes
+        may have arrived raises `RpcSendFailed`, and otherwise `RpcUnavailable` says why each endpoint
+        failed or was skipped."""
+        options = opts or TxOpts(skip_preflight=False, preflight_commitment=self._config.commitment)
+        tally = BroadcastTally()
+        chosen: list[tuple[Endpoint, AsyncClient]] = []
+        for endpoint, client in self._routes:
+            if endpoint.acquire():
+                chosen.append((endpoint, client))
+            else:
+                tally.skipped(endpoint.masked_url, endpoint.unavailable_reason() or "busy")
+        answers = await asyncio.gather(
+            *(
+                self._call(
+                    endpoint,
+                    client,
+                    "sendTransaction",
+                    lambda c: c.send_raw_transaction(raw, options),
+                    SendTransactionResp,
+                )
+                for endpoint, client in chosen
+            ),
+            return_exceptions=True,
+        )
+        for (endpoint, _), answer in zip(chosen, answers, strict=True):
+            if isinstance(answer, SendTransactionResp):
+                tally.accepted(endpoint.masked_url, answer.value)
+            elif isinstance(answer, RpcRequestRejected):
+                tally.refused(endpoint.masked_url, answer)
+            elif isinstance(answer, EndpointFailure):
+                tally.failed(endpoint.masked_url, answer, endpoint.describe(answer))
+            else:
+                # Cancellation and the like (`_call` turns every other exception into one of the above).
+                raise answer
+        return tally.outcome()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from missout.settings import CrankSettings
+
 MAX_COMPUTE_UNITS = 1_400_000  # the per-transaction ceiling of the runtime
 
 
@@ -23,3 +25,8 @@ class SendPolicy:
     def __post_init__(self) -> None:
         if self.compute_margin < 1 or self.max_priority_fee < self.min_priority_fee:
             raise ValueError(f"inconsistent send policy: {self}")
+
+
+def policy_from_settings(settings: CrankSettings) -> SendPolicy:
+    """The policy the monitor runs with: the defaults above, and the fee cap the deployment configured."""
+    return SendPolicy(max_priority_fee=settings.priority_fee_cap_microlamports)

@@ -1,8 +1,9 @@
 """The send-and-confirm loop for one signed transaction (solana.md §3.1, §3.2).
 
-The same bytes are rebroadcast every `resend_interval_s` while `getSignatureStatuses` is polled, until the
-transaction is finalized, or its blockhash has provably expired (finalized block height past
-`last_valid_block_height` *and* still no trace of the signature), or the caller's time budget runs out.
+The same bytes are rebroadcast to every healthy endpoint at once every `resend_interval_s` while
+`getSignatureStatuses` is polled, until the transaction is finalized, or its blockhash has provably expired
+(finalized block height past `last_valid_block_height` *and* still no trace of the signature), or the
+caller's time budget runs out.
 Nothing here re-signs: a new signature before expiry could execute the action twice.
 """
 
@@ -89,11 +90,22 @@ async def send_until_settled(
 
 
 async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
+    """The same bytes to every healthy endpoint: one signature, so at most one execution (solana.md §3.7)."""
     try:
-        await rpc.send_raw_transaction(intent.raw_transaction, _SEND_OPTIONS)
+        sent = await rpc.broadcast_raw_transaction(intent.raw_transaction, _SEND_OPTIONS)
     except RpcError as exc:
         # Whether or not it reached a node, the remedy is the same: the same bytes again, next interval.
         logger().warning("broadcast failed", extra={"intent": intent.id, "error": str(exc)})
+        return
+    if sent.not_accepted:
+        logger().info(
+            "broadcast partly accepted",
+            extra={
+                "intent": intent.id,
+                "accepted_by": list(sent.accepted_by),
+                "not_accepted": sent.not_accepted,
+            },
+        )
 
 
 async def _expired(rpc: RpcSession, intent: CrankIntent, signature: Signature) -> bool:
