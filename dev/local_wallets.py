@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 from solders.keypair import Keypair
@@ -40,3 +41,16 @@ def existing_pubkey(name: str, directory: Path = WALLET_DIR) -> Pubkey | None:
     if not path.exists():
         return None
     return Keypair.from_bytes(bytes(json.loads(path.read_text()))).pubkey()
+
+
+def randomness_secret_path(directory: Path = WALLET_DIR) -> Path:
+    """The local randomness secret (hex of 32 random bytes), made once: per-pool Switchboard randomness
+    keypairs are derived from it, so it must stay the same across `make dev` runs."""
+    path = directory / "randomness-secret.hex"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(secrets.token_hex(32))
+        partial.chmod(0o600)
+        os.replace(partial, path)
+    return path

@@ -65,12 +65,13 @@ def wait_for_port(port: int, what: str, timeout_s: float = 20.0) -> None:
 def local_wallets(env: dict[str, str]) -> None:
     """The DEV (crank signer) and treasury wallets of this machine, created once under .local/wallets."""
     sys.path.insert(0, str(REPO / "dev"))
-    from local_wallets import load_or_create, wallet_path
+    from local_wallets import load_or_create, randomness_secret_path, wallet_path
 
     dev, treasury = load_or_create("dev"), load_or_create("treasury")
     env["DEV_WALLET_PUBKEY"] = env.get("DEV_WALLET_PUBKEY") or str(dev.pubkey())
     env["TREASURY_WALLET_PUBKEY"] = env.get("TREASURY_WALLET_PUBKEY") or str(treasury.pubkey())
     env["DEV_WALLET_KEYPAIR_PATH"] = env.get("DEV_WALLET_KEYPAIR_PATH") or str(wallet_path("dev"))
+    env["RANDOMNESS_SECRET_PATH"] = env.get("RANDOMNESS_SECRET_PATH") or str(randomness_secret_path())
     say(f"wallets: dev {env['DEV_WALLET_PUBKEY']}, treasury {env['TREASURY_WALLET_PUBKEY']} (.local/wallets)")
 
 
