@@ -64,7 +64,6 @@ def wait_for_port(port: int, what: str, timeout_s: float = 20.0) -> None:
 
 def local_wallets(env: dict[str, str]) -> None:
     """The DEV (crank signer) and treasury wallets of this machine, created once under .local/wallets."""
-    sys.path.insert(0, str(REPO / "dev"))
     from local_wallets import load_or_create, randomness_secret_path, wallet_path
 
     dev, treasury = load_or_create("dev"), load_or_create("treasury")
@@ -102,7 +101,6 @@ def start_chain(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
     if env.get("SOLANA_RPC_URLS"):
         say(f"chain: using SOLANA_RPC_URLS={env['SOLANA_RPC_URLS']}")
         return None
-    sys.path.insert(0, str(REPO / "dev"))
     if importlib.util.find_spec("localnet.__main__") is None:
         say("chain: the local chain is not available in this checkout; running without Solana")
         return None
@@ -144,7 +142,8 @@ def start_api(env: dict[str, str]) -> subprocess.Popen[bytes]:
 def run_monitor(env: dict[str, str], stop: threading.Event) -> None:
     """Invoke the real monitor handler back to back, each invocation with a fresh 60 s budget."""
     os.environ.update({**env, "POWERTOOLS_SERVICE_NAME": "monitor"})
-    for path in (REPO / "layers" / "shared", REPO / "functions" / "monitor", REPO / "dev"):
+    # dev/ is already on the path: it is this script's folder.
+    for path in (REPO / "layers" / "shared", REPO / "functions" / "monitor"):
         sys.path.insert(0, str(path))
     from local_lambda import lambda_context
     from missout_monitor.handler import handler

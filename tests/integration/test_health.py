@@ -16,7 +16,7 @@ from missout import settings
 from missout.db import reset_app_engine
 from missout_api.app import create_app
 from tests.integration.conftest import TestDatabase
-from tests.support.stack import stack, stack_env
+from tests.support.stack import stack
 
 
 def test_health_reports_the_database_through_pgbouncer(app_database: TestDatabase) -> None:
@@ -39,7 +39,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def own_pooler(app_database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def own_pooler(
+    app_database: TestDatabase, stack_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A pgBouncer of this test's own, so stopping it disturbs no other test."""
     if not app_database.behind_pgbouncer:
         pytest.skip("pgBouncer is not installed on this machine")
@@ -55,7 +57,7 @@ def own_pooler(app_database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> I
     finally:
         stack("pgbouncer", "stop", "--name", name, check=False)
         # Forget the instance, so `dev/stack.sh status` and `stop` do not list it forever.
-        shutil.rmtree(Path(stack_env()["MISSOUT_STACK_DIR"]) / "pgbouncer" / name, ignore_errors=True)
+        shutil.rmtree(Path(stack_settings["MISSOUT_STACK_DIR"]) / "pgbouncer" / name, ignore_errors=True)
 
 
 def test_pooler_outage_is_503_problem_and_recovers_without_restart(own_pooler: str) -> None:
