@@ -21,7 +21,7 @@ from solders.rpc.responses import GetTransactionResp  # noqa: E402
 from solders.signature import Signature  # noqa: E402
 
 from missout.chain.verify import TransactionFetcher, verify_join_pool  # noqa: E402
-from tests.localnet.verify_world import ENTRY, VerifyWorld, verify_world  # noqa: E402
+from tests.support.verify_world import ENTRY, VerifyWorld, verify_world  # noqa: E402
 
 
 class _Canned:

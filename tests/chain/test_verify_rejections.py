@@ -21,8 +21,8 @@ from missout.chain.verify import (
     verify_create_pool,
     verify_join_pool,
 )
-from tests.localnet.runtime_support import token_transfer
-from tests.localnet.verify_world import ENTRY, VerifyWorld, verify_world
+from tests.support.runtime_support import token_transfer
+from tests.support.verify_world import ENTRY, VerifyWorld, verify_world
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from localnet.spl_token import (
     pack_token_account,
     unpack_token_account,
 )
-from tests.localnet.model_fakes import FakeChain, FakeContext, rent_exempt
+from tests.support.model_fakes import FakeChain, FakeContext, rent_exempt
 
 ENTRY = 20_000_000  # 20 tokens at 6 decimals: the minimum
 CHAIN_SEED = b"model-tests"

@@ -36,7 +36,7 @@ from missout.chain.switchboard import (
     randomness_init,
     reveal_and_select,
 )
-from tests.localnet.crank_world import GATEWAY_URL, PROGRAM_ID, CrankWorld
+from tests.support.crank_world import GATEWAY_URL, PROGRAM_ID, CrankWorld
 
 pytestmark = pytest.mark.localnet
 

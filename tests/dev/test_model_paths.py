@@ -31,8 +31,8 @@ from localnet.spl_token import (
     pack_token_account,
     unpack_mint,
 )
-from tests.localnet.model_fakes import read_participants, read_pool, rent_exempt
-from tests.localnet.pool_world import ENTRY, PoolWorld
+from tests.support.model_fakes import read_participants, read_pool, rent_exempt
+from tests.support.pool_world import ENTRY, PoolWorld
 
 OPEN_WINDOW = 604_800  # POOL_OPEN_DURATION, §8
 LOCK = 600  # the lock_duration PoolWorld.create uses

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
-from tests.integration.conftest import TestDatabase
+from tests.support.database import TestDatabase
 from tests.support.factories import SIG, insert_mint, insert_pool, key
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -9,9 +9,10 @@ from solders.pubkey import Pubkey
 
 from missout.chain.program import ProgramCodec, codec_from_idl
 
-REFERENCE_DIR = Path("/work/shared/reference")
-SEED_ERA_IDL = REFERENCE_DIR / "ml-idl.seed-era.json"
-LAYER_IDL = Path(__file__).resolve().parents[3] / "layers/shared/missout/chain/idl/ml.json"
+REPO = Path(__file__).resolve().parents[2]
+# The IDL the program had before its seed change, kept in the repository so its tests always run.
+SEED_ERA_IDL = REPO / "docs" / "idl" / "ml-idl.seed-era.json"
+LAYER_IDL = REPO / "layers" / "shared" / "missout" / "chain" / "idl" / "ml.json"
 
 
 def key(byte: int) -> Pubkey:
@@ -21,6 +22,4 @@ def key(byte: int) -> Pubkey:
 
 @pytest.fixture(scope="session")
 def seed_era_codec() -> ProgramCodec:
-    if not SEED_ERA_IDL.exists():
-        pytest.skip("seed-era IDL not available")
     return codec_from_idl(SEED_ERA_IDL.read_text(encoding="utf-8"))

@@ -13,8 +13,8 @@ from solders.pubkey import Pubkey
 from localnet.model_api import ProgramError
 from localnet.programs.pool_state import winner_index
 from localnet.spl_token import TokenAccount, pack_token_account
-from tests.localnet.model_fakes import read_participants, read_pool, rent_exempt
-from tests.localnet.pool_world import ENTRY, PoolWorld
+from tests.support.model_fakes import read_participants, read_pool, rent_exempt
+from tests.support.pool_world import ENTRY, PoolWorld
 
 
 def _code(failure: pytest.ExceptionInfo[ProgramError]) -> int | None:

@@ -30,7 +30,7 @@ from localnet.spl_token import (
     unpack_mint,
     unpack_token_account,
 )
-from tests.localnet.model_fakes import FakeChain, rent_exempt
+from tests.support.model_fakes import FakeChain, rent_exempt
 
 MINT = Pubkey.new_unique()
 OWNER = Keypair().pubkey()

@@ -20,8 +20,8 @@ from missout.chain.instructions import build_unlock_pool
 from missout.chain.send import DurableSender, SendPolicy, SendResult, prepare_transaction
 from missout.chain.send.intents import NewIntent, record_intent
 from missout.db.tables import crank_intents
-from tests.integration.conftest import TestDatabase
-from tests.localnet.crank_world import PROGRAM_ID, CrankWorld
+from tests.support.crank_world import PROGRAM_ID, CrankWorld
+from tests.support.database import TestDatabase
 from tests.support.factories import insert_mint, insert_pool
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]

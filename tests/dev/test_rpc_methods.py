@@ -24,7 +24,7 @@ from localnet.runtime import LocalChain
 from localnet.server import create_rpc_app
 from localnet.spl_token import TOKEN_PROGRAM_ID
 from localnet.transport import in_process_client
-from tests.localnet.runtime_support import (
+from tests.support.runtime_support import (
     SOL,
     ScriptedProgram,
     funded,

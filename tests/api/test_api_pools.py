@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from missout.db.tables import U64_MAX
 from missout_api.app import create_app
-from tests.integration.conftest import TestDatabase
+from tests.support.database import TestDatabase
 from tests.support.factories import SIG, insert_mint, insert_pool, key
 
 

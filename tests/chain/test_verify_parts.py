@@ -27,7 +27,7 @@ from missout.chain.verify import (
 )
 from missout.chain.verify.transaction_view import resolve_account_keys
 from missout.chain.verify.window import require_within_window
-from tests.localnet.verify_world import ENTRY, POLICY, VerifyWorld, verify_world
+from tests.support.verify_world import ENTRY, POLICY, VerifyWorld, verify_world
 
 
 @pytest.fixture

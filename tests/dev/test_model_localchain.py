@@ -23,7 +23,7 @@ from localnet.spl_token import (
     pack_token_account,
     unpack_token_account,
 )
-from tests.localnet.model_fakes import read_participants, read_pool
+from tests.support.model_fakes import read_participants, read_pool
 
 IDL = load_idl()
 ENTRY = 20_000_000

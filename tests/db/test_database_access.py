@@ -14,7 +14,7 @@ from missout.db.engine import AutocommitForbidden
 from missout.db.tables import U64_MAX, mints, pools, used_signatures
 from missout.pools.due import lease_due_pools
 from missout.settings import DatabaseSettings
-from tests.integration.conftest import TestDatabase
+from tests.support.database import TestDatabase
 from tests.support.factories import SIG, insert_mint, insert_pool, key
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from missout.db.tables import metadata
 from missout.settings import SettingsError
-from tests.integration.conftest import TestDatabase, _admin_engine, _with_database, migrate
+from tests.support.database import TestDatabase, _admin_engine, _with_database, migrate
 from tests.support.stack import REPO
 
 

@@ -17,7 +17,7 @@ from missout.chain.verify import (
     verify_donate,
     verify_join_pool,
 )
-from tests.localnet.verify_world import ENTRY, POLICY, START, VerifyWorld, verify_world
+from tests.support.verify_world import ENTRY, POLICY, START, VerifyWorld, verify_world
 
 
 @pytest.fixture

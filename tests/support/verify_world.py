@@ -63,7 +63,7 @@ from missout.chain.pda import find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
 from missout.chain.verify import PoolConfigPolicy
-from tests.localnet.runtime_support import funded, make_mint
+from tests.support.runtime_support import funded, make_mint
 
 START = 1_750_000_000
 ENTRY = 20_000_000  # the minimum entry at 6 decimals

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from missout import settings
 from missout.db import reset_app_engine
 from missout_api.app import create_app
-from tests.integration.conftest import TestDatabase
+from tests.support.database import TestDatabase
 from tests.support.stack import stack
 
 
