@@ -17,7 +17,7 @@ Usage::
 
 Values: integers are `int`, `bool` is `bool`, `pubkey` is `solders.pubkey.Pubkey`, `[u8; N]` is `bytes`, other
 arrays and vecs are lists, defined structs are dicts, unit-variant enums are the variant name (an `int`
-ordinal is accepted when encoding: Borsh writes the ordinal, see ml-program.md §2.3).
+ordinal is accepted when encoding: Borsh writes the ordinal, see docs/program.md §2.3).
 Every discriminator in the file is recomputed (`sha256("global:<name>")`, `"account:<Name>"`,
 `"event:<Name>"`, first 8 bytes) and a mismatch refuses to load.
 Decoding reads like Anchor: a streaming Borsh read that ignores trailing bytes.

@@ -112,7 +112,7 @@ async def create(
     treasury = (
         player.treasury_wallet or existing_pubkey("treasury") or player.state.fee_wallet("treasury").pubkey()
     )
-    # Refunds and payouts need the fee wallets' token accounts to exist (ml-program.md §3.8, §3.13).
+    # Refunds and payouts need the fee wallets' token accounts to exist (docs/program.md §3.8, §3.13).
     await send_and_confirm(
         player.client,
         "preparing the fee wallets' token accounts",
@@ -124,7 +124,7 @@ async def create(
     terms = PoolTerms(
         max_participants=max_participants,
         lock_duration=lock,
-        # The program's minimum entry is 20 whole tokens (ml-program.md §3.1, check 10).
+        # The program's minimum entry is 20 whole tokens (docs/program.md §3.1, check 10).
         entry_amount=entry if entry is not None else 20 * 10**test_mint.decimals,
         dev_wallet=dev,
         treasury_wallet=treasury,

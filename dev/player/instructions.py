@@ -13,7 +13,8 @@ from localnet.idl import Idl, load_idl
 from localnet.spl_token import get_associated_token_address
 
 # (dev, burn, treasury) bps. The program hard-codes no split; these are the ones the backend's business rules
-# assume (original-backend.md, "dev 500 / burn 350 / treasury 150 bps"), so local pools look like real ones.
+# assume (docs/original-backend.md §3.3: dev 500 / burn 350 / treasury 150 bps), so local pools look like
+# real ones.
 DEFAULT_FEES_BPS = (500, 350, 150)
 
 IDL: Idl = load_idl()

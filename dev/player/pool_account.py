@@ -11,7 +11,7 @@ from solders.pubkey import Pubkey
 from localnet.spl_token import unpack_mint
 from player.instructions import IDL, PoolAccounts, participants_address
 
-# ml-program.md §2.3: why a pool is in its status.
+# docs/program.md §2.3: why a pool is in its status.
 STATUS_REASONS = {
     0: "",
     1: "expired",

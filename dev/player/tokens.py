@@ -1,6 +1,6 @@
 """A test mint the pool program accepts, built with the token programs' real instructions.
 
-create_pool refuses a mint that can still be minted or frozen (ml-program.md §3.1: 6013
+create_pool refuses a mint that can still be minted or frozen (docs/program.md §3.1: 6013
 MintHasMintAuthority, 6014 MintHasFreezeAuthority), so the test mint gets no freeze authority and its mint
 authority is revoked in the same transaction that mints the whole supply: the CLI's authority key only ever
 signs that one transaction.

@@ -2,7 +2,7 @@
 
 Every money column is an integer in base units (NUMERIC(20,0) for one u64, NUMERIC(39,0) for running sums),
 every time is timestamptz, every reference a foreign key, every status a CHECK, and every replay or duplicate
-is stopped by a UNIQUE key. `mints` is new: decimals belong to the mint (original-backend.md W14, W24).
+is stopped by a UNIQUE key. `mints` is new: decimals belong to the mint (docs/original-backend.md W14, W24).
 The original's `transactions` ledger is `activity` here and `used_transactions` is `used_signatures`: the names
 say what the rows are (an activity feed; the set of consumed signatures).
 

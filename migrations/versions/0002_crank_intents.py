@@ -3,7 +3,7 @@
 One row per signed attempt of (pool, action). The signature and the exact signed bytes are stored before the
 first broadcast, so a run that crashes after sending leaves enough behind for the next run to look the
 transaction up, resend the same bytes, or - only once its blockhash has provably expired - sign attempt + 1
-(solana.md §3.2, §3.3; original-backend.md W9, W17, W18).
+(docs/solana.md §3.2, §3.3; docs/original-backend.md W9, W17, W18).
 
 Columns:
   id                       surrogate key

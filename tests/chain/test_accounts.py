@@ -21,7 +21,7 @@ from missout.chain.program import AccountDecodeError, ProgramCodec
 
 from .conftest import key
 
-# The struct format given in ml-program.md §2.1 for the latest Pool, discriminator included.
+# The struct format given in docs/program.md §2.1 for the latest Pool, discriminator included.
 DOC_POOL_FORMAT = "<8sQ32s32s32s32sqqqqqqBqqQQQII32sHH32sH16s32sQBBBBB32sBQBqB32s32sB"
 
 

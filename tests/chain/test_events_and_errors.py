@@ -1,4 +1,4 @@
-"""Event logs (ml-program.md §6) and error classification (§7)."""
+"""Event logs (docs/program.md §6) and error classification (§7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Discriminators, sizes and offsets pinned to ml-program.md (numbers typed from the doc, not computed)."""
+"""Discriminators, sizes and offsets pinned to docs/program.md (numbers typed from the doc, not computed)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ EVENT_DISCRIMINATORS = {
     "ForfeitedToTreasury": "276e82f0133e1f74",
 }
 
-# ml-program.md §2.1, offsets including the discriminator.
+# docs/program.md §2.1, offsets including the discriminator.
 LATEST_POOL_OFFSETS = {
     "pool_id": 8, "salt": 16, "mint": 48, "pool_token": 80, "creator": 112, "start_time": 144,
     "duration": 152, "expire_time": 160, "end_time": 168, "unlock_time": 176, "close_time": 184,

@@ -1,4 +1,4 @@
-"""Instruction builders (account order and flags per ml-program.md §3) and the typed decoders."""
+"""Instruction builders (account order and flags per docs/program.md §3) and the typed decoders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PDAs and the create-time hashes against ml-program.md §2.4-§2.5."""
+"""PDAs and the create-time hashes against docs/program.md §2.4-§2.5."""
 
 from __future__ import annotations
 

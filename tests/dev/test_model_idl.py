@@ -1,4 +1,4 @@
-"""The local chain's own IDL reading and the pure formulas, against ml-program.md's worked examples."""
+"""The local chain's own IDL reading and the pure formulas, against docs/program.md's worked examples."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_account_lists_come_from_the_idl_with_flags_and_seeds() -> None:
 
 
 def test_config_hash_and_pool_id_worked_example() -> None:
-    """ml-program.md §2.5."""
+    """docs/program.md §2.5."""
     blank = decode_pool(IDL, IDL.account_discriminators["Pool"] + bytes(480))
     pool: Pool = blank
     pool.salt, pool.max_participants, pool.lock_duration, pool.amount = bytes(range(32)), 5, 600, 20_000_000
@@ -110,7 +110,7 @@ def test_config_hash_and_pool_id_worked_example() -> None:
 
 
 def test_winner_formula_worked_example() -> None:
-    """ml-program.md §4.3: index 2 of 5."""
+    """docs/program.md §4.3: index 2 of 5."""
     assert winner_index(14447576600794188205, 222146188002524544078196617713552433123, 5) == 2
 
 
@@ -133,7 +133,7 @@ def test_creator_refund_burn_is_five_percent_floored() -> None:
 
 
 def test_pool_state_event_example_bytes() -> None:
-    """ml-program.md §6.2's example line."""
+    """docs/program.md §6.2's example line."""
     data = IDL.encode_event(
         "PoolStateEvent",
         {

@@ -1,4 +1,4 @@
-"""The pool model's less travelled paths, each pinned to the rule in ml-program.md that it follows: donation
+"""The pool model's less travelled paths, each pinned to the rule in docs/program.md that it follows: donation
 windows and hints (§3.3), the Token-2022 deny-list (§1.3), the emergency and mock branches of select_winner
 (§3.12, §4.2, §5.7), Anchor account validation per user instruction (§3.0), and the §9.1 behaviours no other
 test pins. Expected values are computed here from the reference's formulas and byte offsets, never from the

@@ -1,5 +1,6 @@
 """The modelled pool program, instruction by instruction, on the in-memory fake context. Account bytes are
-read back with the independent decoder written from ml-program.md (`read_pool`), never the model's packer."""
+read back with the independent decoder written from docs/program.md (`read_pool`), never the model's
+packer."""
 
 from __future__ import annotations
 

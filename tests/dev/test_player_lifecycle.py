@@ -1,6 +1,6 @@
 """The pool lifecycle end to end through solana-py's AsyncClient (in process, over the local chain's
 JSON-RPC): real signed transactions built from the IDL by the player's builders, results read back as raw
-account bytes and decoded here from ml-program.md's offsets, independently of any decoder under test."""
+account bytes and decoded here from docs/program.md's offsets, independently of any decoder under test."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from player.tokens import create_funded_mint, ensure_token_accounts
 
 ENTRY = 20_000_000  # the program's minimum at 6 decimals
 STARTING_TOKENS = 1_000_000_000
-# ml-program.md §2.1 (offsets include the discriminator) and §2.3.
+# docs/program.md §2.1 (offsets include the discriminator) and §2.3.
 STATUS_OFFSET, REASON_OFFSET, TOTAL_AMOUNT_OFFSET = 368, 422, 217
 OPEN, LOCKED, CANCELLED = 0, 1, 7
 REASON_MAX_REACHED, REASON_CANCELLED = 4, 5

@@ -1,6 +1,6 @@
 """A small in-memory stand-in for the runtime's `InvokeContext`, so the modelled programs can be tested
 without LiteSVM: a dict of accounts, a clock, collected logs/events/CPIs, atomic commit, writable and lamport
-checks. Plus an independent reader of the Pool/Participants bytes written from ml-program.md's offsets."""
+checks. Plus an independent reader of the Pool/Participants bytes written from docs/program.md's offsets."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class FakeChain:
 
 # -- independent decoders ----------------------------------------------------------------------------
 
-# ml-program.md §2.1, written from the reference's own struct string, not from the model's packer.
+# docs/program.md §2.1, written from the reference's own struct string, not from the model's packer.
 POOL_STRUCT = struct.Struct("<8sQ32s32s32s32sqqqqqqBqqQQQII32sHH32sH16s32sQBBBBB32sBQBqB32s32sB")
 POOL_FIELDS = (
     "disc",
@@ -160,5 +160,5 @@ def read_pool(data: bytes) -> dict[str, object]:
 
 
 def read_participants(data: bytes) -> tuple[list[bytes], int]:
-    """ml-program.md §2.2: list of 20 keys at 8, count at 648."""
+    """docs/program.md §2.2: list of 20 keys at 8, count at 648."""
     return [data[8 + 32 * i : 40 + 32 * i] for i in range(20)], data[648]

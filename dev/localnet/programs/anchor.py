@@ -1,7 +1,7 @@
 """The parts of Anchor 0.31 the pool program relies on, modelled: account loading and constraint order, error
 codes and their log lines, and writing the program's accounts back on exit.
 
-Validation order (ml-program.md §3.0): (1) args; (2) every non-init account is loaded in list order (type
+Validation order (docs/program.md §3.0): (1) args; (2) every non-init account is loaded in list order (type
 checks: 3012/3007/3002, signers 3010, system accounts 3011, programs 3008, sysvars 3015); (3) init accounts,
 in list order; (4) per non-init account in list order: seeds (2006) -> mut (2000) -> the declared checks
 (`has_one`, raw constraints, `close`, `address`, written in that order by each instruction's spec).

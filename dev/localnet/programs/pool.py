@@ -1,7 +1,7 @@
 """The MissOut pool program (`ml`, Anchor 0.31) modelled for the local chain.
 
 `PoolProgram(idl=None, switchboard_id=SWITCHBOARD_DEVNET_ID, program_id=None)` is a `ModelledProgram`: its
-`process(ctx)` runs one instruction the way the deployed program does (ml-program.md is the specification):
+`process(ctx)` runs one instruction the way the deployed program does (docs/program.md is the specification):
 the `Instruction: <PascalName>` log line, argument decoding (102), Anchor account validation in Anchor's
 order, the handler's checks in the program's order, token CPIs through `localnet.spl_token`, events, and the
 account bytes written back on exit. Known bugs of the real program are reproduced and marked "Known bug" /

@@ -92,7 +92,7 @@ def require_not_paused(frame: Frame) -> None:
 
 
 def require_not_processing(frame: Frame) -> None:
-    # Always false between transactions (ml-program.md §2.6); the check is kept for its place in the order.
+    # Always false between transactions (docs/program.md §2.6); the check is kept for its place in the order.
     frame.require(not frame.pool.processing, "PoolProcessing")
 
 

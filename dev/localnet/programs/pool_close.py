@@ -1,6 +1,6 @@
 """Pool instructions that cancel, refund, forfeit, close or administer a pool: cancel_pool, admin_close_pool,
 sweep_expired_pool, claim_refund, claim_rent, finalize_forfeited_pool, pause_pool, unpause_pool,
-force_expire (ml-program.md §3.5-§3.9, §3.14-§3.17, §5.3-§5.8)."""
+force_expire (docs/program.md §3.5-§3.9, §3.14-§3.17, §5.3-§5.8)."""
 
 from __future__ import annotations
 

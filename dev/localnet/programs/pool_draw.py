@@ -1,5 +1,5 @@
 """Pool instructions that draw and pay a full pool: unlock_pool, request_randomness, select_winner,
-payout_winner (ml-program.md §3.10-§3.13, §4, §5.1)."""
+payout_winner (docs/program.md §3.10-§3.13, §4, §5.1)."""
 
 from __future__ import annotations
 

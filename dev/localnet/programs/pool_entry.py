@@ -1,5 +1,5 @@
 """Pool instructions that bring tokens in or shape an open pool: create_pool, join_pool, donate,
-set_lock_duration (ml-program.md §3.1-§3.4)."""
+set_lock_duration (docs/program.md §3.1-§3.4)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def _init_pool(frame: Frame) -> None:
         frame.load_init_pool(blank)
         return
     # An existing account is loaded as a Pool; the handler's AlreadyInitialized is then unreachable because
-    # the Participants `init` below fails first (ml-program.md §3.1).
+    # the Participants `init` below fails first (docs/program.md §3.1).
     frame.constraint(state.owner == frame.ctx.program_id, "AccountOwnedByWrongProgram", "pool")
     data = bytes(state.data)
     frame.constraint(
@@ -345,6 +345,6 @@ def set_lock_duration(frame: Frame) -> None:
     frame.require(MIN_LOCK_DURATION <= new <= MAX_LOCK_DURATION, "InvalidLockDuration")
     frame.require(new >= pool.lock_duration, "CannotDecreaseLockDuration")
     frame.require(frame.participants.count == 1, "CannotChangeAfterJoins")
-    # Known bug (ml-program.md §9.2): lock_duration is hashed but config_hash is not recomputed, so any
+    # Known bug (docs/program.md §9.2): lock_duration is hashed but config_hash is not recomputed, so any
     # increase makes every later join/donate/select fail with ConfigMismatch. Reproduced on purpose.
     pool.lock_duration = new

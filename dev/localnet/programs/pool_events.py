@@ -1,4 +1,4 @@
-"""The pool program's `emit!` calls, encoded through the IDL (ml-program.md §6). Enums are written as their
+"""The pool program's `emit!` calls, encoded through the IDL (docs/program.md §6). Enums are written as their
 ordinal, as borsh 0.10's derive does (§2.3)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 formulas it applies (config hash, pool id, mock randomness, winner index, payout split, refund split).
 
 Bytes go through the IDL codec (`localnet.idl`), so the layouts are whatever the IDL says; `POOL_LEN` and
-`PARTICIPANTS_LEN` pin the sizes ml-program.md §2.1/§2.2 give, and a mismatch fails loudly at encode time.
+`PARTICIPANTS_LEN` pin the sizes docs/program.md §2.1/§2.2 give, and a mismatch fails loudly at encode time.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def encode_participants(idl: Idl, participants: Participants) -> bytes:
 
 
 def config_hash(pool: Pool) -> bytes:
-    """ml-program.md §2.5: sha256 over 135 bytes of the pool's configuration."""
+    """docs/program.md §2.5: sha256 over 135 bytes of the pool's configuration."""
     preimage = (
         pool.salt
         + struct.pack("<Bq", pool.max_participants, pool.lock_duration)

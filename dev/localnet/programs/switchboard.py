@@ -1,11 +1,11 @@
-"""Switchboard On-Demand randomness, modelled for the local chain (solana.md §1), and its oracle gateway.
+"""Switchboard On-Demand randomness, modelled for the local chain (docs/solana.md §1), and its oracle gateway.
 
 `SwitchboardProgram(chain_seed, program_id=SWITCHBOARD_DEVNET_ID, queue=DEVNET_QUEUE)` is a
-`ModelledProgram` with three instructions (Anchor-style 8-byte discriminators, account orders as solana.md
-§1.2):
+`ModelledProgram` with three instructions (Anchor-style 8-byte discriminators, account orders as
+docs/solana.md §1.2):
 
 * `randomness_init(recent_slot u64)` creates the randomness account (480 bytes, owned by this program; layout
-  solana.md §1.7: authority@8, queue@40, seed_slothash@72, seed_slot@104, oracle@112, reveal_slot@144,
+  docs/solana.md §1.7: authority@8, queue@40, seed_slothash@72, seed_slot@104, oracle@112, reveal_slot@144,
   value@152, lut_slot@184) and the reward escrow (the randomness account's wrapped-SOL ATA, a real token
   account). Modelled minimally: no address lookup table is created (only `lut_slot = recent_slot` is stored),
   and the program-state / lut-signer / ALT-program accounts are accepted as passed.
@@ -77,7 +77,7 @@ ORACLE_LEN = 4816
 QUEUE_LEN = 6280
 STATE_LEN = 1024  # the real State account is larger; nothing here reads it
 
-# RandomnessAccountData offsets (solana.md §1.7).
+# RandomnessAccountData offsets (docs/solana.md §1.7).
 R_AUTHORITY, R_QUEUE, R_SEED_SLOTHASH, R_SEED_SLOT, R_ORACLE, R_REVEAL_SLOT, R_VALUE, R_LUT_SLOT = (
     8,
     40,

@@ -166,7 +166,7 @@ class SignerSettings(BaseSettings):
 
 
 class CrankSettings(BaseSettings):
-    """Cost limits of the monitor's crank transactions (solana.md §3.4)."""
+    """Cost limits of the monitor's crank transactions (docs/solana.md §3.4)."""
 
     model_config = SettingsConfigDict(env_prefix="CRANK_", extra="ignore", frozen=True)
 

@@ -1,4 +1,4 @@
-"""Typed `Pool` and `Participants` accounts (ml-program.md §2.1-§2.3).
+"""Typed `Pool` and `Participants` accounts (docs/program.md §2.1-§2.3).
 
 Decoding goes through the IDL codec (discriminator and exact size checked), so the same dataclass reads
 the latest layout and, through a codec built from the seed-era IDL, the older 455-byte Pool.

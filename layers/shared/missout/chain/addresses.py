@@ -1,4 +1,4 @@
-"""Well-known program and sysvar addresses the `ml` program works with (ml-program.md §1.2)."""
+"""Well-known program and sysvar addresses the `ml` program works with (docs/program.md §1.2)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Each IDL type is compiled once into a small `Layout` object (fixed size known up front where possible) so
 that decoding thousands of Pool accounts from `getProgramAccounts` does not re-interpret the IDL each time.
 Values are plain Python: int, bool, bytes ([u8; N]), `Pubkey`, list, dict (struct fields by name), int
-(fieldless enum ordinal: borsh 0.10 writes the variant index, see ml-program.md §2.3) and None (Option).
+(fieldless enum ordinal: borsh 0.10 writes the variant index, see docs/program.md §2.3) and None (Option).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `ProgramErrorCode` lists the program's custom errors (6000 + index, names as in the IDL; a unit test keeps
 it equal to the shipped IDL). `AnchorErrorCode` lists the framework codes this program can return
-(ml-program.md §7). `classify_transaction_error` turns whatever shape the error arrives in (solders
+(docs/program.md §7). `classify_transaction_error` turns whatever shape the error arrives in (solders
 `TransactionError*` objects, the JSON form of `meta.err` or signature statuses, or an `RPCException`
 carrying a preflight failure) into one `ClassifiedError`.
 """

@@ -1,5 +1,5 @@
 """Program events: Anchor `emit!` writes `Program data: <base64(discriminator ‖ borsh(event))>` log lines
-(ml-program.md §6). Logs are informational (they can be truncated, and only lines emitted while our
+(docs/program.md §6). Logs are informational (they can be truncated, and only lines emitted while our
 program's frame is active are ours); security decisions use instructions and account state instead.
 """
 
@@ -23,7 +23,7 @@ PROGRAM_DATA_PREFIX = "Program data: "
 
 
 class ActionType(IntEnum):
-    """Wire ordinal (not the Rust discriminant, see ml-program.md §2.3)."""
+    """Wire ordinal (not the Rust discriminant, see docs/program.md §2.3)."""
 
     CREATED = 0
     JOINED = 1

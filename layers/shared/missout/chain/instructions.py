@@ -243,7 +243,7 @@ def build_claim_refund(
 def build_set_lock_duration(
     program_id: Pubkey, pool: Pubkey, new_lock_duration: int, user: Pubkey, codec: ProgramCodec | None = None
 ) -> Instruction:
-    """Warning (ml-program.md §9.2): any increase leaves `config_hash` stale and bricks later joins."""
+    """Warning (docs/program.md §9.2): any increase leaves `config_hash` stale and bricks later joins."""
     return _build(
         codec,
         "set_lock_duration",

@@ -1,5 +1,5 @@
 """Program-derived addresses and the two hashes the program computes at `create_pool`
-(ml-program.md §2.4, §2.5)."""
+(docs/program.md §2.4, §2.5)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The schema as SQLAlchemy Core tables: the single source Alembic compares migrations against.
 
-Re-design of the original's nine tables (original-backend.md section 2) with the fixes section 10 asks
+Re-design of the original's nine tables (docs/original-backend.md §2) with the fixes §10 asks
 for: token amounts are integers in base units (`NUMERIC(20,0)` holds any u64; running totals that may exceed
 one u64 use `NUMERIC(39,0)`), decimals live once per mint, every time is `timestamptz`, every reference is a
 foreign key, every status is closed by a CHECK, and every replay or duplicate is stopped by a UNIQUE key
@@ -342,9 +342,9 @@ referral_claims = Table(
 
 # -- crank intents (migration 0002) ---------------------------------------------------------------------
 # Every transaction the monitor sends is written here *before* its first send, so a crashed or overlapping
-# run finds it and resumes it instead of sending the action again (solana.md §3.2-§3.3; original-backend.md
-# W9, W17). One row per signed attempt: re-signing (only after the previous attempt's blockhash expired) is a
-# new row with attempt + 1.
+# run finds it and resumes it instead of sending the action again (docs/solana.md §3.2-§3.3;
+# docs/original-backend.md W9, W17). One row per signed attempt: re-signing (only after the previous
+# attempt's blockhash expired) is a new row with attempt + 1.
 CRANK_ACTIONS = (
     "unlock_pool",
     "randomness_init",

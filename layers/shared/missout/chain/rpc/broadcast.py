@@ -1,4 +1,4 @@
-"""What one broadcast of a signed transaction to every usable endpoint came to (solana.md §3.7).
+"""What one broadcast of a signed transaction to every usable endpoint came to (docs/solana.md §3.7).
 
 Sending the same signed bytes to several nodes at once cannot execute the transaction twice (one signature,
 one execution), and it lands sooner and survives a node that drops it. `BroadcastTally` collects each

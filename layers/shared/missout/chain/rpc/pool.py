@@ -237,7 +237,7 @@ class RpcSession:
 
     async def get_transaction(self, signature: Signature) -> GetTransactionResp:
         """Base64 encoding, v0 support and always `finalized`, whatever the pool's default commitment:
-        a reported action is accepted only once it cannot be rolled back (solana.md §2.1, §2.2)."""
+        a reported action is accepted only once it cannot be rolled back (docs/solana.md §2.1, §2.2)."""
         return await self.read(
             "getTransaction",
             lambda c: c.get_transaction(

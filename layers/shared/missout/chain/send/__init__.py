@@ -1,5 +1,5 @@
 """Durable sending of crank transactions: intent rows before the first send, resend until settled,
-re-sign only after expiry, resume after a crash (solana.md §3)."""
+re-sign only after expiry, resume after a crash (docs/solana.md §3)."""
 
 from missout.chain.send.intents import CrankIntent, IntentOwnedElsewhere
 from missout.chain.send.outcome import ErrorClass, IntentStatus, SendOutcome, SendResult, classify_error

@@ -1,4 +1,4 @@
-"""What a send came to, and how a program or transaction error decides it (solana.md §3.6)."""
+"""What a send came to, and how a program or transaction error decides it (docs/solana.md §3.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tunables of the durable sender, with the defaults solana.md §3 argues for."""
+"""Tunables of the durable sender, with the defaults docs/solana.md §3 argues for."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Build, simulate, size and sign a crank transaction (solana.md §3.4, §3.5).
+"""Build, simulate, size and sign a crank transaction (docs/solana.md §3.4, §3.5).
 
 The transaction is simulated once with the maximum compute-unit limit, then rebuilt with the simulated
 units × margin and a priority fee taken from recent fees, and signed: its first signature is then fixed and

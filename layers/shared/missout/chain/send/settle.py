@@ -1,4 +1,4 @@
-"""The send-and-confirm loop for one signed transaction (solana.md §3.1, §3.2).
+"""The send-and-confirm loop for one signed transaction (docs/solana.md §3.1, §3.2).
 
 The same bytes are rebroadcast to every healthy endpoint at once every `resend_interval_s` while
 `getSignatureStatuses` is polled, until the transaction is finalized, or its blockhash has provably expired
@@ -90,7 +90,8 @@ async def send_until_settled(
 
 
 async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
-    """The same bytes to every healthy endpoint: one signature, so at most one execution (solana.md §3.7)."""
+    """The same bytes to every healthy endpoint: one signature, so at most one execution
+    (docs/solana.md §3.7)."""
     try:
         sent = await rpc.broadcast_raw_transaction(intent.raw_transaction, _SEND_OPTIONS)
     except RpcError as exc:

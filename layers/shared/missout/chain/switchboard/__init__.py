@@ -1,5 +1,5 @@
 """Switchboard On-Demand randomness: per-pool keypairs, the three instructions, account decoding, oracle
-choice, the gateway client and the two draw bundles (solana.md §1)."""
+choice, the gateway client and the two draw bundles (docs/solana.md §1)."""
 
 from missout.chain.switchboard.accounts import (
     OracleAccount,

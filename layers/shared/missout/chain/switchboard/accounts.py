@@ -1,5 +1,5 @@
 """Reading Switchboard accounts: the randomness account, and the queue and oracle accounts as far as picking
-an oracle and its gateway needs (offsets from solana.md §1.7, all little-endian, discriminator included).
+an oracle and its gateway needs (offsets from docs/solana.md §1.7, all little-endian, discriminator included).
 
 Only the fields we use are read and sizes are checked against the last field read, never asserted exactly:
 the randomness account is 408 bytes in one crate version and 480 in the next.
@@ -104,8 +104,8 @@ class OracleAccount:
         )
 
     def is_eligible(self, now: int, node_timeout: int) -> bool:
-        """The SDK's filter (solana.md §1.7 "Oracle selection"): gateway set, on the queue, trusted quote,
-        recent heartbeat, quote not expired."""
+        """The SDK's filter (docs/solana.md §1.7 "Oracle selection"): gateway set, on the queue, trusted
+        quote, recent heartbeat, quote not expired."""
         return (
             bool(self.gateway_uri)
             and self.is_on_queue

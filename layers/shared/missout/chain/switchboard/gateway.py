@@ -1,4 +1,4 @@
-"""Client of a Switchboard oracle gateway's reveal endpoint (solana.md §1.7 "Gateway reveal API").
+"""Client of a Switchboard oracle gateway's reveal endpoint (docs/solana.md §1.7 "Gateway reveal API").
 
 The answer feeds an on-chain signature check, so a bad gateway can only make the reveal fail, never forge a
 value; still every length is checked here so a malformed answer fails loudly before a transaction is built.
@@ -36,7 +36,7 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayBadResponse(GatewayError):
     """HTTP 200 with a body that is not a well-formed reveal (wrong lengths, types, not JSON). Retried:
-    solana.md §1.8 treats it as a gateway failure, and a restarted gateway may answer correctly."""
+    docs/solana.md §1.8 treats it as a gateway failure, and a restarted gateway may answer correctly."""
 
 
 class GatewayRejected(GatewayError):

@@ -1,6 +1,7 @@
 """The three Switchboard On-Demand randomness instructions, encoded by hand (there is no Python SDK worth
-depending on, solana.md §1.7). Account orders follow the `sb_on_demand` IDL snapshot of solana.md §1.2; the
-local chain's model reads the same facts independently and a localnet test runs these against it."""
+depending on, docs/solana.md §1.7). Account orders follow the `sb_on_demand` IDL snapshot of
+docs/solana.md §1.2; the local chain's model reads the same facts independently and a localnet test runs
+these against it."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ async def choose_oracle(
 ) -> ChosenOracle:
     """An eligible oracle of the configured queue: the one with the freshest heartbeat (a recent heartbeat
     is the best signal we have that its gateway answers). `exclude` skips oracles that already failed us,
-    e.g. after a commit failed with an expired oracle key (solana.md §1.8)."""
+    e.g. after a commit failed with an expired oracle key (docs/solana.md §1.8)."""
     queue_account = await rpc.get_account_info(config.queue)
     if queue_account is None or queue_account.owner != config.program_id:
         raise SwitchboardAccountError(f"queue {config.queue} does not exist under {config.program_id}")

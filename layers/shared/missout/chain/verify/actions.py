@@ -1,6 +1,6 @@
 """One verifier per action a client reports. Each proves, from the finalized transaction alone, that the
-claimed wallet performed the claimed action on the claimed pool for the claimed amount (solana.md §2.2,
-original-backend.md W2/W7/W8), and returns what was proven; or raises `VerificationFailed`.
+claimed wallet performed the claimed action on the claimed pool for the claimed amount (docs/solana.md §2.2,
+docs/original-backend.md W2/W7/W8), and returns what was proven; or raises `VerificationFailed`.
 
 Order (cheapest and least forgeable first): signature format → fetch → success → age → keys → the one
 instruction of our program → pool → vault → wallet signed → amounts from token balance deltas.
