@@ -10,8 +10,8 @@
 # The SAM CLI lives in its own virtualenv because its pins (boto3, pydantic, click) would downgrade the
 # application's packages if installed into .venv.
 #
-# Environment overrides: SAM_VENV (default <repo>/.venv-sam), PYTHON312 (path to a python3.12 binary),
-# PYENV_ROOT (default /root/.pyenv; its 3.12.1 is used when present).
+# Environment overrides: SAM_VENV (default <repo>/.venv-sam), PYTHON312 (path to a python3.12 binary;
+# otherwise dev/python312.sh finds one on PATH or under pyenv).
 set -euo pipefail
 
 readonly SAM_CLI_VERSION="1.170.0"
@@ -40,20 +40,10 @@ ensure_sam() {
     "$SAM_VENV/bin/python" -m pip install --quiet "aws-sam-cli==$SAM_CLI_VERSION"
 }
 
-# Prints the path of a python3.12 interpreter. `sam build` for runtime python3.12 refuses any other
-# version, and the precompiled bytecode must match the Lambda runtime's magic number.
+# `sam build` for runtime python3.12 refuses any other version, and the precompiled bytecode must match the
+# Lambda runtime's magic number.
 find_python312() {
-    local candidate
-    local pyenv_python="${PYENV_ROOT:-/root/.pyenv}/versions/3.12.1/bin/python3.12"
-    for candidate in "${PYTHON312:-}" "$pyenv_python" "$(command -v python3.12 || true)"; do
-        if [[ -n "$candidate" && -x "$candidate" ]]; then
-            if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then
-                echo "$candidate"
-                return
-            fi
-        fi
-    done
-    die "python3.12 not found: install it (e.g. 'pyenv install 3.12.1') or set PYTHON312=/path/to/python3.12"
+    "$ROOT/dev/python312.sh" || die "python3.12 is needed to build the Lambda artifacts"
 }
 
 print_sizes() {

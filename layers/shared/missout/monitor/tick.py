@@ -1,6 +1,6 @@
-"""One monitor tick. For now: find and lease the pools that need work and report them.
+"""One monitor tick: lease the pools whose next check is due (`pools.due`) and log which they are.
 
-Later issues add the on-chain read, `lifecycle.next_action` and the durable send inside this same shape."""
+It does not read the chain or send anything yet; docs/architecture.md describes the whole tick."""
 
 from __future__ import annotations
 

@@ -1,1 +1,2 @@
-"""Pools: the off-chain record of on-chain pools (registering, joining, listing, cancelling, refunds)."""
+"""Pools: the off-chain record of on-chain pools. Today: listing them (`listing`) and leasing the ones due for
+the monitor (`due`)."""
