@@ -2,7 +2,9 @@
 
 One PostgreSQL cluster and one or more pgBouncer instances live under a private stack folder
 (default `<repo>/.local/stack`), all on 127.0.0.1. Every command is idempotent; `start`
-converges the configuration to the current environment variables.
+converges the configuration to the current environment variables. When the servers' user cannot
+reach the repository (a clone under a 0700 folder, root's home), the stack moves to a folder of its
+own under /var/tmp, named after the repository's path (see `default_stack_dir`).
 
 Python rather than bash because tests import it (`import stack` with `dev/` on the path) to
 stop and restart a pooler, and because quoting a password into SQL, a URL and a pgBouncer
@@ -13,17 +15,19 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import os
 import pwd
 import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -59,11 +63,16 @@ class Config:
     password: str
     pg_bin_override: Path | None
 
+    relocated_from: Path | None = None  # the unreachable in-repo folder the stack moved away from
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
         pg_bin = env.get("MISSOUT_PG_BIN")
+        chosen = env.get("MISSOUT_STACK_DIR")
+        stack_dir, relocated_from = (Path(chosen), None) if chosen else default_stack_dir()
         return cls(
-            stack_dir=Path(env.get("MISSOUT_STACK_DIR") or REPO / ".local" / "stack").resolve(),
+            stack_dir=stack_dir.resolve(),
+            relocated_from=relocated_from,
             pg_port=_port(env, "MISSOUT_PG_PORT", 55432),
             pgb_port=_port(env, "MISSOUT_PGB_PORT", 56432),
             password=env.get("MISSOUT_DB_PASSWORD") or DEFAULT_PASSWORD,
@@ -80,6 +89,61 @@ class Config:
 
     def pgb_dir(self, name: str) -> Path:
         return self.stack_dir / "pgbouncer" / name
+
+
+IN_REPO_STACK = REPO / ".local" / "stack"
+RELOCATION_PARENT = Path("/var/tmp")  # noqa: S108 - survives reboots less than a home folder, more than /tmp
+
+
+def default_stack_dir() -> tuple[Path, Path | None]:
+    """`<repo>/.local/stack` when the servers' user can reach it, else a folder of the stack's own.
+
+    Only root needs this: PostgreSQL refuses to run as root, so root runs it as `postgres`, and `postgres`
+    cannot enter a repository below a 0700 folder (root's home, `mktemp -d`). The replacement is derived
+    from the repository's path, so every command (and every test) of one clone finds the same stack and two
+    clones never share one. Returns (folder, the in-repo folder it replaces or None)."""
+    if not is_root() or service_can_enter(_deepest_existing(IN_REPO_STACK)):
+        return IN_REPO_STACK, None
+    digest = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    return RELOCATION_PARENT / f"missout-{digest}" / "stack", IN_REPO_STACK
+
+
+def _deepest_existing(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def service_can_enter(folder: Path) -> bool:
+    """Can the service user search `folder`? Asked of the system as that user, so every parent's
+    permissions (and ACLs) count, exactly as they will when PostgreSQL opens its files."""
+    if not is_root():
+        return True
+    try:
+        pwd.getpwnam(SUPERUSER)
+    except KeyError:
+        return False  # no such user yet (`install` creates it): no folder of ours is known to work
+    probe = subprocess.run(as_service(["test", "-x", str(folder)]), capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def prepare_relocated_parent(cfg: Config) -> None:
+    """Create the relocated stack's parent for root, searchable by the service user and writable by nobody
+    else. /var/tmp is shared with every user, so a folder that is already there must be a real directory of
+    ours that no one else can write: otherwise another user could have placed it (or a link) in our way."""
+    if cfg.relocated_from is None:
+        return
+    parent = cfg.stack_dir.parent
+    with suppress(FileExistsError):
+        parent.mkdir(mode=0o755)
+    info = parent.lstat()
+    foreign = info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if not stat.S_ISDIR(info.st_mode) or foreign:
+        raise StackError(
+            f"stack: {parent} exists but is not a folder of this user that only it can write; "
+            "remove it or set MISSOUT_STACK_DIR"
+        )
+    parent.chmod(0o755)
 
 
 def _port(env: Mapping[str, str], key: str, default: int) -> int:
@@ -656,6 +720,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     sub.add_parser("stop", help="stop every pgBouncer, then PostgreSQL (idempotent)")
     sub.add_parser("status", help="one line per component; exit 0 only if all are up")
     sub.add_parser("env", help='export lines: eval "$(dev/stack.sh env)"')
+    sub.add_parser("dir", help="print the stack folder (the relocated one when the repository is private)")
     sub.add_parser("psql", help="psql on DIRECT_DATABASE_URL; extra arguments go to psql")
     pgb = sub.add_parser("pgbouncer", help="manage one pgBouncer instance (e.g. a test's own)")
     pgb.add_argument("action", choices=["start", "stop", "status"])
@@ -673,7 +738,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def exclusive(cfg: Config) -> Iterator[None]:
     """Serialise commands that change state: a test session and `make dev` may both call
     `start` at once, and two initdb or two pgBouncers on one port would trip over each other."""
+    prepare_relocated_parent(cfg)
     cfg.stack_dir.mkdir(parents=True, exist_ok=True)
+    cfg.stack_dir.chmod(0o755)  # the service user must pass through it, whatever the umask
     with (cfg.stack_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -684,6 +751,11 @@ def main(argv: Sequence[str]) -> int:
     try:
         cfg = Config.from_env()
         command: str = args.command
+        if cfg.relocated_from is not None and command in ("start", "status", "pgbouncer"):
+            say(
+                f"stack: user {SUPERUSER} cannot reach {cfg.relocated_from}, "
+                f"so the stack lives in {cfg.stack_dir}"
+            )
         if command == "install":
             install(cfg)
         elif command == "start":
@@ -697,6 +769,8 @@ def main(argv: Sequence[str]) -> int:
         elif command == "env":
             for key, value in env_vars(cfg).items():
                 print(f"export {key}={shlex.quote(value)}")
+        elif command == "dir":
+            print(cfg.stack_dir)
         elif command == "psql":
             open_psql(cfg, list(args.extra))
         else:
