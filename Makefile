@@ -57,4 +57,4 @@ db-status:
 
 clean:
 	dev/stack.sh stop || true
-	rm -rf .local .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf "$$(dev/stack.sh dir)" .local .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 import stack
@@ -87,7 +88,8 @@ def test_a_clone_under_a_private_folder_starts_its_stack_and_says_where(private_
         )
         pooled = shlex.split(exports["DATABASE_URL"])[0]
         assert f":{env['MISSOUT_PGB_PORT']}/" in pooled
-        engine = create_engine(pooled, poolclass=NullPool)
+        # `pgbouncer=true` is for the app's connection plan, not a driver argument.
+        engine = create_engine(make_url(pooled).difference_update_query(["pgbouncer"]), poolclass=NullPool)
         try:
             with engine.begin() as conn:
                 assert conn.execute(text("select current_user")).scalar_one() == "missout"
