@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test install check lint typecheck sam-validate sam-build bench migrate db-up db-down db-status clean
+VENV312 := .venv-py312
+STAMP312 := $(VENV312)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
+
+.PHONY: dev test install check lint typecheck sam-validate sam-build bench migrate db-up db-down db-status clean \
+	invoke invoke-all sam-local-invoke sam-local-api test-py312
 
 $(STAMP):
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +43,34 @@ sam-validate:
 
 sam-build:
 	dev/sam.sh build
+
+## invoke: the built function (make sam-build) on python3.12 as `sam local invoke` runs it, without Docker:
+##   make invoke FN=ApiFunction EVENT=events/api_get_health.json   (the database: the local stack, make db-up)
+invoke: $(STAMP)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>" >&2; exit 2; }
+	$(PY) dev/invoke.py $(FN) $(EVENT)
+
+## invoke-all: every event in events/ against its built function, the answers checked
+invoke-all: $(STAMP)
+	$(PY) dev/invoke.py --check-all
+
+## sam-local-invoke / sam-local-api: the real `sam local` in a Lambda container (needs Docker or Finch)
+sam-local-invoke:
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make sam-local-invoke FN=<logical id> EVENT=events/<file>" >&2; exit 2; }
+	dev/sam.sh sam local invoke $(FN) --event $(EVENT) --env-vars events/env.local.json
+
+sam-local-api:
+	dev/sam.sh sam local start-api --env-vars events/env.local.json
+
+## test-py312: the tests again on python3.12 (the Lambda runtime), in .venv-py312 from the same pins
+$(STAMP312):
+	test -x $(VENV312)/bin/python || "$$(dev/python312.sh)" -m venv $(VENV312)
+	$(VENV312)/bin/pip install -q -U pip
+	$(VENV312)/bin/pip install -q -r requirements-dev.txt
+	rm -f $(VENV312)/.installed-* && touch $@
+
+test-py312: install $(STAMP312)
+	$(VENV312)/bin/python -m pytest
 
 ## bench: benchmarks print figures; never part of the tests
 bench: install
