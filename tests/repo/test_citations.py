@@ -113,3 +113,21 @@ def test_no_file_refers_outside_the_repository(pattern: str) -> None:
         if regex.search(line)
     ]
     assert offenders == []
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_relative_links_in_the_markdown_files_point_at_files_that_exist() -> None:
+    broken, checked = [], 0
+    for path in _tracked_text_files():
+        if path.suffix != ".md":
+            continue
+        for target in LINK.findall(path.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            checked += 1
+            if not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(REPO)} -> {target}")
+    assert checked >= 6, "the link pattern stopped matching the README's links"
+    assert broken == []
