@@ -21,7 +21,8 @@ from solders.system_program import TransferParams, transfer
 
 from localnet.runtime import LocalChain
 from localnet.server import bind_listening_socket, create_rpc_app
-from tests.support.runtime_support import SOL, funded, signed
+from tests.support.funded_chain import SOL
+from tests.support.runtime_support import funded, signed
 
 REPO = Path(__file__).resolve().parents[2]
 

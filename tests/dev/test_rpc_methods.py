@@ -24,8 +24,8 @@ from localnet.runtime import LocalChain
 from localnet.server import create_rpc_app
 from localnet.spl_token import TOKEN_PROGRAM_ID
 from localnet.transport import in_process_client
+from tests.support.funded_chain import SOL
 from tests.support.runtime_support import (
-    SOL,
     ScriptedProgram,
     funded,
     make_mint,

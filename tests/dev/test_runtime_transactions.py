@@ -14,8 +14,8 @@ from localnet.chain_clock import MAX_PROCESSING_AGE
 from localnet.fees import compute_budget_of, transaction_fee
 from localnet.runtime import LocalChain, PreflightFailed, SignatureVerificationFailed, TransactionRejected
 from localnet.spl_token import unpack_token_account
+from tests.support.funded_chain import SOL
 from tests.support.runtime_support import (
-    SOL,
     ScriptedProgram,
     funded,
     make_mint,

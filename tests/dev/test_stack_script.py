@@ -51,8 +51,9 @@ def own_pooler(stack_settings: dict[str, str]) -> Iterator[tuple[stack.Config, i
     if stack.pgbouncer_bin() is None:
         pytest.skip("pgBouncer is not installed on this machine")
     port = free_port()
-    stack.start_pgbouncer(cfg, "test-restart", port)
     try:
+        # Inside the try: a start that fails after spawning pgBouncer (e.g. its login check) must not leak it.
+        stack.start_pgbouncer(cfg, "test-restart", port)
         yield cfg, port
     finally:
         stack.stop_pgbouncer(cfg, "test-restart")

@@ -1,5 +1,5 @@
-"""A pool world for the model tests: a mint, funded wallets with ATAs, the pool and Switchboard models, and
-instruction builders that take account lists and flags from the IDL."""
+"""A pool world for the model tests: the pool and Switchboard models on a `FakeChain` with a mint and funded
+wallets (from `funded_chain`), and instruction builders that take account lists and flags from the IDL."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from localnet.idl import load_idl
-from localnet.model_api import AccountState
 from localnet.programs.pool import PoolProgram
 from localnet.programs.pool_state import participants_address, pool_address
 from localnet.programs.switchboard import OracleGateway, SwitchboardProgram, switchboard_genesis
-from localnet.spl_token import (
-    TOKEN_PROGRAM_ID,
-    Mint,
-    TokenAccount,
-    get_associated_token_address,
-    pack_mint,
-    pack_token_account,
-    unpack_token_account,
+from localnet.spl_token import TOKEN_PROGRAM_ID, get_associated_token_address
+from tests.support.funded_chain import (
+    ENTRY,
+    WALLET_TOKENS,
+    fund_tokens,
+    new_mint,
+    new_wallet,
+    read_account,
+    token_balance,
 )
-from tests.support.model_fakes import FakeChain, FakeContext, rent_exempt
+from tests.support.model_fakes import FakeChain, FakeContext
 
-ENTRY = 20_000_000  # 20 tokens at 6 decimals: the minimum
+__all__ = ["ENTRY", "PoolWorld"]
 CHAIN_SEED = b"model-tests"
 
 
@@ -46,15 +46,12 @@ class PoolWorld:
         self.chain.accounts.update(genesis.accounts)
         self.token_program = token_program
         self.max_participants, self.allow_mock, self.fees = max_participants, allow_mock, fees
-        self.mint = Pubkey.new_unique()
-        mint = pack_mint(Mint(mint_authority=None, supply=10**15, decimals=6))
-        self.chain.set(self.mint, AccountState(rent_exempt(82), bytearray(mint), token_program))
-        self.dev, self.treasury = Pubkey.new_unique(), Pubkey.new_unique()
-        self.players = [Pubkey.new_unique() for _ in range(6)]
+        self.mint = new_mint(self.chain, token_program=token_program)
+        self.dev, self.treasury = new_wallet(self.chain).pubkey(), new_wallet(self.chain).pubkey()
+        self.players = [new_wallet(self.chain).pubkey() for _ in range(6)]
         self.creator = self.players[0]
         for wallet in (self.dev, self.treasury, *self.players):
-            self.chain.set(wallet, AccountState(10 * 10**9, bytearray(), Pubkey.default()))
-            self.fund(wallet, 0 if wallet in (self.dev, self.treasury) else 1_000 * 10**6)
+            self.fund(wallet, 0 if wallet in (self.dev, self.treasury) else WALLET_TOKENS)
         self.salt = bytes(range(32))
         self.pool, _ = pool_address(self.program.program_id, self.mint, self.salt)
         self.participants, _ = participants_address(self.program.program_id, self.pool)
@@ -64,24 +61,16 @@ class PoolWorld:
         return get_associated_token_address(owner, self.mint, self.token_program)
 
     def fund(self, wallet: Pubkey, amount: int) -> None:
-        data = pack_token_account(TokenAccount(mint=self.mint, owner=wallet, amount=amount))
-        self.chain.set(self.ata(wallet), AccountState(rent_exempt(165), bytearray(data), self.token_program))
+        fund_tokens(self.chain, self.mint, wallet, amount, token_program=self.token_program)
 
     def balance(self, wallet_or_account: Pubkey, *, account: bool = False) -> int:
-        key = wallet_or_account if account else self.ata(wallet_or_account)
-        state = self.chain.get(key)
-        assert state is not None
-        return unpack_token_account(bytes(state.data)).amount
+        return token_balance(self.chain, wallet_or_account if account else self.ata(wallet_or_account))
 
     def pool_data(self) -> bytes:
-        state = self.chain.get(self.pool)
-        assert state is not None
-        return bytes(state.data)
+        return read_account(self.chain, self.pool)
 
     def participants_data(self) -> bytes:
-        state = self.chain.get(self.participants)
-        assert state is not None
-        return bytes(state.data)
+        return read_account(self.chain, self.participants)
 
     def instruction(
         self,

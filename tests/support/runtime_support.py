@@ -1,9 +1,9 @@
-"""Shared setup for the runtime and RPC tests: funded wallets, SPL token accounts, signed transactions and a
-tiny modelled program whose behaviour each test chooses through the instruction data."""
+"""Shared setup for the runtime and RPC tests: signed transactions and a tiny modelled program whose behaviour
+each test chooses through the instruction data. Wallets, mints and token accounts come from `funded_chain`
+(the names below are the ones these tests have always used)."""
 
 from __future__ import annotations
 
-from solders.account import Account
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
@@ -15,32 +15,23 @@ from spl.token.models import TransferCheckedParams
 
 from localnet.model_api import AccountState, InnerInstruction, InvokeContext, ProgramError
 from localnet.runtime import LocalChain
-from localnet.spl_token import TOKEN_PROGRAM_ID, Mint, TokenAccount, pack_mint, pack_token_account
-
-SYSTEM_PROGRAM_ID = Pubkey.default()
-SOL = 1_000_000_000
+from localnet.spl_token import TOKEN_PROGRAM_ID
+from tests.support.funded_chain import SOL, SYSTEM_PROGRAM_ID, fund_tokens, new_mint, new_wallet
 
 
 def funded(chain: LocalChain, lamports: int = 10 * SOL) -> Keypair:
-    wallet = Keypair()
-    chain.set_account(wallet.pubkey(), Account(lamports, b"", SYSTEM_PROGRAM_ID))
-    return wallet
+    return new_wallet(chain, lamports)
 
 
 def make_mint(chain: LocalChain, decimals: int = 6, program: Pubkey = TOKEN_PROGRAM_ID) -> Pubkey:
-    mint = Pubkey.new_unique()
-    data = pack_mint(Mint(mint_authority=None, supply=10**12, decimals=decimals))
-    chain.set_account(mint, Account(chain.minimum_balance(len(data)), data, program))
-    return mint
+    return new_mint(chain, decimals=decimals, token_program=program)
 
 
 def make_token_account(
     chain: LocalChain, mint: Pubkey, owner: Pubkey, amount: int, program: Pubkey = TOKEN_PROGRAM_ID
 ) -> Pubkey:
-    key = Pubkey.new_unique()
-    data = pack_token_account(TokenAccount(mint=mint, owner=owner, amount=amount))
-    chain.set_account(key, Account(chain.minimum_balance(len(data)), data, program))
-    return key
+    """A token account at a fresh address (not the ATA), for tests that must not rely on derivation."""
+    return fund_tokens(chain, mint, owner, amount, token_program=program, at=Pubkey.new_unique())
 
 
 def token_transfer(source: Pubkey, mint: Pubkey, dest: Pubkey, owner: Pubkey, amount: int) -> Instruction:
