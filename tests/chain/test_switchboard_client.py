@@ -8,18 +8,13 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
-import httpx
 import pytest
-from solana.rpc.models import TxOpts
-from solders.instruction import Instruction
-from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from missout.chain.accounts import PoolStatus, decode_pool
 from missout.chain.instructions import build_unlock_pool
 from missout.chain.rpc import RpcSession
-from missout.chain.send.prepare import sign_transaction
 from missout.chain.switchboard import (
     GatewayBadResponse,
     GatewayBudgetExhausted,
@@ -30,7 +25,6 @@ from missout.chain.switchboard import (
     GatewayUnavailable,
     RandomnessAccount,
     SwitchboardAccountError,
-    SwitchboardConfig,
     choose_oracle,
     commit_and_request,
     derive_randomness_keypair,
@@ -40,23 +34,11 @@ from missout.chain.switchboard import (
     reveal_and_select,
 )
 from tests.support.crank_world import GATEWAY_URL, PROGRAM_ID, CrankWorld
+from tests.support.switchboard_world import CONFIG, SECRET, gateway_http, plenty, submit
 
 pytestmark = pytest.mark.localnet
 
-SECRET = bytes(range(32))
-CONFIG = SwitchboardConfig.devnet()  # the local chain models the devnet program and queue
 FAST = GatewayRetryPolicy(request_timeout_s=0.5, max_attempts=3, first_delay_s=0.01, max_delay_s=0.02)
-
-
-def plenty() -> int:
-    return 60_000
-
-
-async def submit(rpc: RpcSession, payer: Keypair, instructions: list[Instruction], *extra: Keypair) -> None:
-    """Sign with a fresh blockhash and send with preflight: a failing transaction raises."""
-    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-    tx = sign_transaction(instructions, 400_000, 1, blockhash, payer, extra)
-    await rpc.send_raw_transaction(bytes(tx), TxOpts(skip_preflight=False))
 
 
 @pytest.fixture
@@ -68,10 +50,6 @@ def world() -> CrankWorld:
 async def rpc(world: CrankWorld) -> AsyncIterator[RpcSession]:
     async with world.rpc() as session:
         yield session
-
-
-def gateway_http(app: ASGIApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
 
 
 async def test_full_draw_commits_reveals_and_selects_through_the_local_chain(
