@@ -85,12 +85,13 @@ class OracleBehaviour:
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply JSON-ish changes; unknown names or wrong types raise ValueError."""
-        for name, value in changes.items():
+        for name, value in changes.items():  # all checked before any is applied
             if name not in BEHAVIOUR_FIELDS:
                 raise ValueError(f"unknown oracle behaviour {name!r}")
             expected = BEHAVIOUR_FIELDS[name]
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ValueError(f"{name} must be {expected.__name__}")
+        for name, value in changes.items():
             setattr(self, name, value)
 
 
