@@ -103,7 +103,7 @@ RANDOMNESS_LEN = 480
 QUEUE_LEN = 6280
 STATE_LEN = 1024  # the real State account is larger; nothing here reads it
 
-# RandomnessAccountData offsets (solana.md §1.7).
+# RandomnessAccountData offsets (docs/solana.md §1.7).
 R_AUTHORITY, R_QUEUE, R_SEED_SLOTHASH, R_SEED_SLOT, R_ORACLE, R_REVEAL_SLOT, R_VALUE, R_LUT_SLOT = (
     8,
     40,
