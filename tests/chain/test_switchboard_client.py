@@ -4,6 +4,7 @@ instruction builders, account decoding, oracle choice and gateway client must to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from missout.chain.accounts import PoolStatus, decode_pool
 from missout.chain.instructions import build_unlock_pool
+from missout.chain.pda import associated_token_address
 from missout.chain.rpc import RpcSession
 from missout.chain.switchboard import (
     GatewayBadResponse,
@@ -30,6 +32,7 @@ from missout.chain.switchboard import (
     derive_randomness_keypair,
     is_dead_request,
     load_randomness,
+    randomness_close,
     randomness_init,
     reveal_and_select,
 )
@@ -280,3 +283,29 @@ async def test_gateway_stops_when_the_time_budget_cannot_fit_another_attempt() -
 def test_backoff_grows_by_half_and_is_capped() -> None:
     policy = GatewayRetryPolicy()
     assert [policy.delay_after(n) for n in (1, 2, 3, 4, 5)] == [3.0, 4.5, 6.75, 10.0, 10.0]
+
+
+def test_randomness_close_names_its_accounts_in_the_deployed_idl_order() -> None:
+    randomness, authority = Pubkey.new_unique(), Pubkey.new_unique()
+    ix = randomness_close(CONFIG, randomness, authority, lut_slot=4242)
+    program = CONFIG.program_id
+    lut_signer = Pubkey.find_program_address([b"LutSigner", bytes(randomness)], program)[0]
+    alt_program = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+    lut = Pubkey.find_program_address([bytes(lut_signer), (4242).to_bytes(8, "little")], alt_program)[0]
+    wsol = Pubkey.from_string("So11111111111111111111111111111111111111112")
+    token = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+    expected = [
+        (randomness, False, True),
+        (associated_token_address(randomness, wsol, token), False, True),
+        (authority, True, True),
+        (Pubkey.find_program_address([b"STATE"], program)[0], False, False),
+        (Pubkey.default(), False, False),
+        (token, False, False),
+        (wsol, False, False),
+        (lut, False, True),
+        (lut_signer, False, False),
+        (alt_program, False, False),
+    ]
+    assert [(m.pubkey, m.is_signer, m.is_writable) for m in ix.accounts] == expected
+    assert ix.program_id == program
+    assert bytes(ix.data) == hashlib.sha256(b"global:randomness_close").digest()[:8]  # no arguments
