@@ -11,7 +11,6 @@ oracle accounts advertise). Controls, not part of any Switchboard API:
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any
 
@@ -33,6 +32,7 @@ from localnet.programs.switchboard_oracles import (
     edit_oracle_account,
 )
 from localnet.runtime import LocalChain
+from localnet.server import _json_body
 
 API = "/gateway/api/v1"
 
@@ -45,14 +45,6 @@ def _respond(answer: GatewayAnswer) -> Response:
     if isinstance(answer.body, str):
         return PlainTextResponse(answer.body, status_code=answer.status)
     return JSONResponse(answer.body, status_code=answer.status)
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def switchboard_routes(chain: LocalChain) -> list[Route]:
@@ -69,7 +61,7 @@ def switchboard_routes(chain: LocalChain) -> list[Route]:
         if index is None:
             return PlainTextResponse("no such oracle", status_code=404)
         chain.sync_wall_clock()
-        return _respond(gateway.answer_reveal(index, await _json(request)))
+        return _respond(gateway.answer_reveal(index, await _json_body(request)))
 
     async def healthy_oracles(request: Request) -> Response:
         index = index_of(request)
@@ -90,7 +82,7 @@ def switchboard_routes(chain: LocalChain) -> list[Route]:
         index = index_of(request)
         if index is None:
             return JSONResponse({"error": "no such oracle"}, status_code=404)
-        changes = await _json(request)
+        changes = await _json_body(request)
         behaviour = {k: v for k, v in changes.items() if k in BEHAVIOUR_FIELDS}
         on_chain = {k: v for k, v in changes.items() if k in ORACLE_FIELDS}
         unknown = set(changes) - set(behaviour) - set(on_chain)

@@ -20,6 +20,7 @@ from missout.chain.switchboard import (
     GatewayClient,
     GatewayHealthProbe,
     GatewayUnavailable,
+    PreparedReveal,
     RandomnessRequestDead,
     SwitchboardConfig,
     choose_oracle,
@@ -79,19 +80,24 @@ def index_of(world: CrankWorld, key: Pubkey) -> int:
 
 
 async def reveal_and_finish(
-    world: CrankWorld, rpc: RpcSession, gateway: GatewayClient, draw: CommittedDraw
-) -> None:
+    world: CrankWorld,
+    rpc: RpcSession,
+    gateway: GatewayClient,
+    draw: CommittedDraw,
+    config: SwitchboardConfig = CONFIG,
+) -> PreparedReveal:
     """Ask for the reveal (the chain has moved past the seed slot) and land reveal + select_winner."""
     world.chain.advance_slots(2)
     prepared = await fetch_reveal(
-        rpc, CONFIG, gateway, draw.randomness, remaining_ms=plenty, now=lambda: chain_now(world)
+        rpc, config, gateway, draw.randomness, remaining_ms=plenty, now=lambda: chain_now(world)
     )
     dev = world.dev.pubkey()
     bundle = reveal_and_select(
-        CONFIG, PROGRAM_ID, draw.pool, draw.randomness, prepared.account, prepared.response, dev
+        config, PROGRAM_ID, draw.pool, draw.randomness, prepared.account, prepared.response, dev
     )
     await submit(rpc, world.dev, bundle)
     assert world.pool_status(draw.pool) is PoolStatus.WINNER_SELECTED
+    return prepared
 
 
 async def test_a_draw_survives_a_gateway_that_answers_too_early_a_few_times(
@@ -277,26 +283,25 @@ async def test_the_reveal_names_the_queue_of_the_randomness_account_not_the_conf
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     misconfigured = SwitchboardConfig(CONFIG.program_id, Pubkey.new_unique())
-    world.chain.advance_slots(2)
-    prepared = await fetch_reveal(
-        rpc,
-        misconfigured,
-        GatewayClient(http, FAST, sleep=RecordingSleep()),
-        draw.randomness,
-        remaining_ms=plenty,
-        now=lambda: chain_now(world),
-    )
+    gateway = GatewayClient(http, FAST, sleep=RecordingSleep())
+    prepared = await reveal_and_finish(world, rpc, gateway, draw, misconfigured)
     assert prepared.account.queue == CONFIG.queue
-    dev = world.dev.pubkey()
-    bundle = reveal_and_select(
-        misconfigured, PROGRAM_ID, draw.pool, draw.randomness, prepared.account, prepared.response, dev
-    )
-    await submit(rpc, world.dev, bundle)
-    assert world.pool_status(draw.pool) is PoolStatus.WINNER_SELECTED
 
 
+@pytest.mark.parametrize(
+    ("committed_ago", "pauses"),
+    [
+        (None, [3.0]),  # unknown: the SDK's full wait
+        (1.25, [1.75]),  # what is left of the 3 s
+        (60.0, []),  # a later monitor tick asks at once
+    ],
+)
 async def test_the_first_reveal_waits_only_what_is_left_of_3s_after_the_commit(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld,
+    rpc: RpcSession,
+    http: httpx.AsyncClient,
+    committed_ago: float | None,
+    pauses: list[float],
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     world.chain.advance_slots(2)
@@ -307,22 +312,10 @@ async def test_the_first_reveal_waits_only_what_is_left_of_3s_after_the_commit(
         GatewayClient(http, FAST, sleep=sleep),
         draw.randomness,
         remaining_ms=plenty,
-        committed_at=chain_now(world) - 1.25,
+        committed_at=None if committed_ago is None else chain_now(world) - committed_ago,
         now=lambda: chain_now(world),
     )
-    assert sleep.pauses == [1.75]
-
-    late = RecordingSleep()
-    await fetch_reveal(
-        rpc,
-        CONFIG,
-        GatewayClient(http, FAST, sleep=late),
-        draw.randomness,
-        remaining_ms=plenty,
-        committed_at=chain_now(world) - 60,
-        now=lambda: chain_now(world),
-    )
-    assert late.pauses == []  # a later monitor tick asks at once
+    assert sleep.pauses == pauses
 
 
 async def test_closing_the_randomness_account_returns_its_rent_to_the_authority(
