@@ -3,7 +3,12 @@ how a person or a script outside the test process reproduces a failure mode."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -120,3 +125,28 @@ async def test_a_bad_control_request_is_refused_and_changes_nothing(
     answer = await http.post(f"{CONTROLS}/0", json={"healthy": False, **change})
     assert answer.status_code == 400
     assert (await http.get(CONTROLS)).json() == before
+
+
+def test_python_m_localnet_serves_several_oracles_whose_failures_are_driven_over_http() -> None:
+    """The standalone local chain (`python -m localnet --oracles 3`) over real HTTP, as a script uses it."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "dev")}
+    command = [sys.executable, "-m", "localnet", "--host", "127.0.0.1", "--port", "0", "--frozen-clock"]
+    process = subprocess.Popen(
+        [*command, "--oracles", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
+        with httpx.Client(base_url=url, timeout=5) as client:
+            listed = client.get("/localnet/switchboard/oracles").json()["oracles"]
+            changed = client.post("/localnet/switchboard/oracles/2", json={"down": True})
+            down = client.get("/oracle2/gateway/api/v1/test")
+            report = client.get("/oracle1/gateway/api/v1/healthy_oracles").json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+    assert [oracle["gateway_url"] for oracle in listed] == [url, f"{url}/oracle1", f"{url}/oracle2"]
+    assert changed.status_code == 200
+    assert down.status_code == 503
+    assert report["count"] == 2
+    assert code == 0
