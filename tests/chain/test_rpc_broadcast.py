@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from missout.chain.rpc import (
     FailureKind,
-    RpcPool,
+    RpcEndpoints,
     RpcRequestRejected,
     RpcSendFailed,
     RpcUnavailable,
@@ -50,8 +50,8 @@ def sends(node: Any) -> list[str]:
 
 async def test_same_bytes_go_to_every_endpoint() -> None:
     async with scripted_rpc(accept) as first, scripted_rpc(accept) as second:
-        pool = RpcPool([first.url, second.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([first.url, second.url], FAST)
+        async with endpoints.session() as rpc:
             sent = await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)
     assert str(sent.signature) == SIGNATURE
     assert sent.accepted_by == (first.url, second.url)
@@ -63,18 +63,18 @@ async def test_same_bytes_go_to_every_endpoint() -> None:
 async def test_one_endpoint_down_one_up_is_accepted() -> None:
     down = refused_url()
     async with scripted_rpc(accept) as up:
-        pool = RpcPool([down, up.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([down, up.url], FAST)
+        async with endpoints.session() as rpc:
             sent = await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)
     assert sent.accepted_by == (up.url,)
     assert sent.not_accepted[down].startswith("connect:")
-    assert pool.stats()[0].failures_by_kind == {"connect": 1}
+    assert endpoints.stats()[0].failures_by_kind == {"connect": 1}
 
 
 async def test_all_endpoints_down_is_unavailable() -> None:
     down = [refused_url(), refused_url()]
-    pool = RpcPool(down, FAST)
-    async with pool.session() as rpc:
+    endpoints = RpcEndpoints(down, FAST)
+    async with endpoints.session() as rpc:
         with pytest.raises(RpcUnavailable) as raised:
             await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)
     assert raised.value.method == "sendTransaction"
@@ -83,8 +83,8 @@ async def test_all_endpoints_down_is_unavailable() -> None:
 
 async def test_preflight_program_error_is_reported_not_failed_over() -> None:
     async with scripted_rpc(preflight_failed) as first, scripted_rpc(preflight_failed) as second:
-        pool = RpcPool([first.url, second.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([first.url, second.url], FAST)
+        async with endpoints.session() as rpc:
             with pytest.raises(RpcRequestRejected) as raised:
                 await rpc.broadcast_raw_transaction(RAW)
     error = raised.value.transaction_error
@@ -93,13 +93,13 @@ async def test_preflight_program_error_is_reported_not_failed_over() -> None:
     # One request per node: the refusal is the transaction's verdict, not a reason to try again.
     assert len(first.requests) == len(second.requests) == 1
     # A node that refuses a transaction is healthy.
-    assert [s.consecutive_failures for s in pool.stats()] == [0, 0]
+    assert [s.consecutive_failures for s in endpoints.stats()] == [0, 0]
 
 
 async def test_refusal_outranks_unreachable_endpoints() -> None:
     async with scripted_rpc(preflight_failed) as node:
-        pool = RpcPool([refused_url(), node.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([refused_url(), node.url], FAST)
+        async with endpoints.session() as rpc:
             with pytest.raises(RpcRequestRejected):
                 await rpc.broadcast_raw_transaction(RAW)
 
@@ -107,8 +107,8 @@ async def test_refusal_outranks_unreachable_endpoints() -> None:
 async def test_acceptance_wins_but_a_refusal_is_still_reported() -> None:
     # E.g. a lagging node simulates against old state while another node takes the transaction.
     async with scripted_rpc(preflight_failed) as stale, scripted_rpc(accept) as fresh:
-        pool = RpcPool([stale.url, fresh.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([stale.url, fresh.url], FAST)
+        async with endpoints.session() as rpc:
             sent = await rpc.broadcast_raw_transaction(RAW)
     assert sent.accepted_by == (fresh.url,)
     assert sent.not_accepted[stale.url].startswith("refused:")
@@ -118,8 +118,8 @@ async def test_acceptance_wins_but_a_refusal_is_still_reported() -> None:
 
 async def test_failure_after_delivery_may_have_landed() -> None:
     async with scripted_rpc(server_error) as failing:
-        pool = RpcPool([refused_url(), failing.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([refused_url(), failing.url], FAST)
+        async with endpoints.session() as rpc:
             with pytest.raises(RpcSendFailed) as raised:
                 await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)
     assert raised.value.kind is FailureKind.HTTP_5XX
@@ -129,8 +129,8 @@ async def test_failure_after_delivery_may_have_landed() -> None:
 
 async def test_endpoint_with_open_breaker_is_skipped() -> None:
     async with scripted_rpc(server_error) as broken, scripted_rpc(accept) as healthy:
-        pool = RpcPool([broken.url, healthy.url], replace(FAST, failure_threshold=1))
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([broken.url, healthy.url], replace(FAST, failure_threshold=1))
+        async with endpoints.session() as rpc:
             await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)  # opens the broken endpoint's breaker
             sent = await rpc.broadcast_raw_transaction(RAW, NO_PREFLIGHT)
     assert len(broken.requests) == 1
@@ -164,8 +164,8 @@ async def test_durable_resends_reach_every_endpoint() -> None:
     policy = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=0)
     broadcasts: list[None] = []
     async with scripted_rpc(node) as first, scripted_rpc(node) as second:
-        pool = RpcPool([first.url, second.url], FAST)
-        async with pool.session() as rpc:
+        endpoints = RpcEndpoints([first.url, second.url], FAST)
+        async with endpoints.session() as rpc:
             settlement = await send_until_settled(
                 rpc, intent, lambda: 60_000, policy, on_broadcast=lambda: broadcasts.append(None)
             )

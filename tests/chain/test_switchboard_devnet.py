@@ -27,7 +27,7 @@ from solders.rpc.responses import GetBalanceResp, GetGenesisHashResp, GetSlotRes
 from solders.signature import Signature
 from solders.transaction_status import TransactionConfirmationStatus
 
-from missout.chain.rpc import RpcPool, RpcPoolConfig, RpcSession
+from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig, RpcSession
 from missout.chain.send.prepare import sign_transaction
 from missout.chain.signer import load_dev_wallet
 from missout.chain.switchboard import (
@@ -83,8 +83,8 @@ async def test_init_commit_reveal_close_on_devnet() -> None:
     urls, keypair_path = setup
     payer = load_dev_wallet(SignerSettings(dev_wallet_keypair_path=keypair_path))
     # Confirmed reads see each step as soon as it has landed.
-    pool = RpcPool(urls, RpcPoolConfig(commitment=Confirmed))
-    async with pool.session() as rpc, httpx.AsyncClient() as http:
+    endpoints = RpcEndpoints(urls, RpcEndpointsConfig(commitment=Confirmed))
+    async with endpoints.session() as rpc, httpx.AsyncClient() as http:
         genesis = await rpc.read("getGenesisHash", lambda c: c.get_genesis_hash(), GetGenesisHashResp)
         if str(genesis.value) != DEVNET_GENESIS_HASH:
             pytest.skip("devnet smoke test: SOLANA_RPC_URLS does not point at devnet")

@@ -98,6 +98,8 @@ def test_the_citation_check_reads_runs_of_marks_and_finds_a_missing_section(tmp_
         r"(?<![\w/.-])solana\.md",
         r"(?<![\w/-])original-backend\.md",
         r"DESIGN\.md",
+        r"(?<![\w/-])serverless\.md",
+        r"local-infra\.md",
         r"/work/",
         r"/root/",
         r"/home/\w",

@@ -25,7 +25,7 @@ from missout.chain.instructions import CreatePoolArgs, build_create_pool, build_
 from missout.chain.pda import associated_token_address, find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
-from missout.chain.rpc import RpcPool, RpcPoolConfig, RpcSession
+from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig, RpcSession
 
 ENTRY = 20_000_000  # the program's minimum entry at 6 decimals
 LOCK_SECONDS = 60
@@ -103,9 +103,11 @@ class CrankWorld:
     @asynccontextmanager
     async def rpc(self, app: ASGIApp | None = None) -> AsyncIterator[RpcSession]:
         """An `RpcSession` over one real `AsyncClient` wired into `app` (default: the chain's RPC app)."""
-        pool = RpcPool([IN_PROCESS_URL], RpcPoolConfig(backoff_base_s=0.01, backoff_max_s=0.05))
+        endpoints = RpcEndpoints(
+            [IN_PROCESS_URL], RpcEndpointsConfig(backoff_base_s=0.01, backoff_max_s=0.05)
+        )
         client = in_process_client(app or self.app)
         try:
-            yield RpcSession(pool, [client])
+            yield RpcSession(endpoints, [client])
         finally:
             await client.close()

@@ -1,4 +1,8 @@
-"""RPC access with failover: `RpcPool` (long-lived endpoint health) and `RpcSession` (per event loop)."""
+"""RPC access with failover: `RpcEndpoints` (long-lived endpoint health) and `RpcSession` (per event loop).
+
+`RpcPool` and `RpcPoolConfig` are the old names of `RpcEndpoints` and `RpcEndpointsConfig` ("pool" already
+means the lottery pool and the database pooler), kept only until the branches written against them have
+landed; new code uses the new names."""
 
 from missout.chain.rpc.broadcast import BroadcastResult
 from missout.chain.rpc.endpoint import EndpointStats, mask_url
@@ -10,7 +14,10 @@ from missout.chain.rpc.errors import (
     RpcSendFailed,
     RpcUnavailable,
 )
-from missout.chain.rpc.pool import MAX_ACCOUNTS_PER_REQUEST, RpcPool, RpcPoolConfig, RpcSession
+from missout.chain.rpc.failover import MAX_ACCOUNTS_PER_REQUEST, RpcEndpoints, RpcEndpointsConfig, RpcSession
+
+RpcPool = RpcEndpoints
+RpcPoolConfig = RpcEndpointsConfig
 
 __all__ = [
     "MAX_ACCOUNTS_PER_REQUEST",
@@ -18,6 +25,8 @@ __all__ = [
     "EndpointFailure",
     "EndpointStats",
     "FailureKind",
+    "RpcEndpoints",
+    "RpcEndpointsConfig",
     "RpcError",
     "RpcPool",
     "RpcPoolConfig",

@@ -1,17 +1,18 @@
-"""`RpcPool`: several RPC endpoints behind one interface, with failover, breakers and read retries.
+"""`RpcEndpoints`: several RPC endpoints behind one interface, with failover, breakers and read retries.
 
 Lifetime (Lambda and anywhere else):
 
-    RPC_POOL = RpcPool(settings.rpc_urls)            # module level: plain state, no I/O, no event loop
+    RPC = RpcEndpoints(settings.rpc_urls)            # module level: plain state, no I/O, no event loop
 
     async def run_tick() -> None:                    # called through asyncio.run(...) per invocation
-        async with RPC_POOL.session() as rpc:        # AsyncClients created here, in the running loop
+        async with RPC.session() as rpc:             # AsyncClients created here, in the running loop
             pools = await rpc.get_program_accounts(program_id, filters)
         # leaving the block closes every client
 
 httpx clients are bound to the event loop that created them; reusing one across `asyncio.run` calls
-fails with "Event loop is closed" (serverless.md §7). Breaker state and statistics live in the pool,
-so they survive between invocations of a warm Lambda environment while clients do not.
+fails with "Event loop is closed" (docs/architecture.md, "Lambda facts the code relies on"). Breaker state
+and statistics live in `RpcEndpoints`, so they survive between invocations of a warm Lambda environment
+while clients do not.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ MAX_ACCOUNTS_PER_REQUEST = 100  # getMultipleAccounts limit of Solana RPC nodes
 
 
 @dataclass(frozen=True, slots=True)
-class RpcPoolConfig:
+class RpcEndpointsConfig:
     commitment: Commitment = Finalized
     request_timeout_s: float = 10.0  # per request, per endpoint
     failure_threshold: int = 3  # consecutive failures that open an endpoint's breaker
@@ -74,18 +75,18 @@ class RpcPoolConfig:
     read_concurrency: int = 4  # parallel chunked requests (getMultipleAccounts)
 
 
-class RpcPool:
+class RpcEndpoints:
     """Endpoints in priority order (the first URL is the primary) and their health."""
 
     def __init__(
         self,
         urls: Sequence[str],
-        config: RpcPoolConfig | None = None,
+        config: RpcEndpointsConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not urls:
             raise ValueError("at least one RPC URL is required")
-        self.config = config or RpcPoolConfig()
+        self.config = config or RpcEndpointsConfig()
         self.endpoints = tuple(
             Endpoint(
                 url,
@@ -108,7 +109,7 @@ class RpcPool:
                 commitment=self.config.commitment,
                 timeout=self.config.request_timeout_s,
                 rate_limit=self.config.rate_limit_rps,
-                # Retrying is this pool's job (and must never happen blindly for sends).
+                # Retrying is our job (and must never happen blindly for sends).
                 max_transport_retries=0,
             )
             for endpoint in self.endpoints
@@ -121,12 +122,11 @@ class RpcPool:
 
 
 class RpcSession:
-    """The RPC calls the backend makes, each with failover; obtained from `RpcPool.session()`."""
+    """The RPC calls the backend makes, each with failover; obtained from `RpcEndpoints.session()`."""
 
-    def __init__(self, pool: RpcPool, clients: Sequence[AsyncClient]) -> None:
-        self._pool = pool
-        self._config = pool.config
-        self._routes = list(zip(pool.endpoints, clients, strict=True))
+    def __init__(self, endpoints: RpcEndpoints, clients: Sequence[AsyncClient]) -> None:
+        self._config = endpoints.config
+        self._routes = list(zip(endpoints.endpoints, clients, strict=True))
 
     # -- generic --------------------------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ class RpcSession:
         return list(response.value)
 
     async def get_transaction(self, signature: Signature) -> GetTransactionResp:
-        """Base64 encoding, v0 support and always `finalized`, whatever the pool's default commitment:
+        """Base64 encoding, v0 support and always `finalized`, whatever the endpoints' default commitment:
         a reported action is accepted only once it cannot be rolled back (docs/solana.md §2.1, §2.2)."""
         return await self.read(
             "getTransaction",
