@@ -49,8 +49,11 @@ class FetchedTransaction:
     meta: UiTransactionStatusMeta
 
 
-def parse_signature(text: str) -> Signature:
-    """A transaction signature as a client reports it: base58 of exactly 64 bytes."""
+def parse_signature(text: object) -> Signature:
+    """A transaction signature as a client reports it: base58 of exactly 64 bytes. Anything else, a
+    non-string included (a JSON null reaching here), is a typed rejection."""
+    if not isinstance(text, str):
+        raise VerificationFailed(RejectReason.MALFORMED_SIGNATURE, f"not a string: {type(text).__name__}")
     if not text or len(text) > MAX_SIGNATURE_CHARS:
         raise VerificationFailed(RejectReason.MALFORMED_SIGNATURE, f"{len(text)} characters")
     try:
