@@ -522,6 +522,29 @@ async def test_a_block_time_outside_the_datetime_range_is_refused(
     assert failure.reason is reason
 
 
+def _unparseable_mint(result: dict[str, Any]) -> None:
+    result["meta"]["postTokenBalances"][0]["mint"] = "not a key"
+
+
+def _undeserializable_transaction(result: dict[str, Any]) -> None:
+    result["transaction"][0] = "AAAA"  # valid base64, three zero bytes: no transaction
+
+
+@pytest.mark.parametrize("rewrite", [_unparseable_mint, _undeserializable_transaction])
+async def test_answers_solders_would_panic_on_are_malformed_not_a_panic(
+    world: VerifyWorld, rewrite: Callable[[dict[str, Any]], None]
+) -> None:
+    # solders parses these lazily and panics (pyo3 PanicException: a BaseException, not an Exception).
+    _, pool = world.create_pool()
+    signature = world.join(pool, world.player)
+
+    failure = await rejection(
+        report_join(world, signature, pool, world.player, fetcher=RewritingFetcher(world.fetcher, rewrite))
+    )
+
+    assert failure.reason is RejectReason.MALFORMED_TRANSACTION
+
+
 @pytest.mark.parametrize("value", [None, 42, b"bytes", ["list"]])
 async def test_a_signature_that_is_not_a_string_is_malformed(world: VerifyWorld, value: object) -> None:
     with pytest.raises(VerificationFailed) as direct:

@@ -1,5 +1,5 @@
 """Verification of client-reported transactions: prove, from the finalized transaction, that the claimed
-wallet did the claimed action on the claimed pool for the claimed amount (solana.md §2)."""
+wallet did the claimed action on the claimed pool for the claimed amount (docs/solana.md §2)."""
 
 from missout.chain.verify.actions import (
     refund_owed,

@@ -1,6 +1,6 @@
 """One verifier per action a client reports. Each proves, from the finalized transaction alone, that the
-claimed wallet performed the claimed action on the claimed pool for the claimed amount (solana.md §2.2,
-original-backend.md W2/W7/W8), and returns what was proven; or raises `VerificationFailed`.
+claimed wallet performed the claimed action on the claimed pool for the claimed amount (docs/solana.md §2.2,
+docs/original-backend.md W2/W7/W8), and returns what was proven; or raises `VerificationFailed`.
 
 Order (cheapest and least forgeable first): signature format → fetch → success → age → movement
 metadata → keys → the one instruction of our program → pool, mint and vault → wallet signed → amounts,
@@ -49,6 +49,7 @@ from missout.chain.verify.fetch import (
     parse_signature,
 )
 from missout.chain.verify.matching import decode_as, find_single_instruction
+from missout.chain.verify.node_answer import node_answer_panics_refused
 from missout.chain.verify.reasons import RejectReason, VerificationFailed
 from missout.chain.verify.results import (
     InstructionT,
@@ -101,10 +102,11 @@ async def _locate(
     """The steps every action shares, up to the decoded instruction."""
     program = codec or shipped_codec()
     parsed = parse_signature(signature)
-    fetched = await fetch_transaction(fetcher, parsed)
-    require_success(fetched)
-    block_time = require_within_window(fetched.block_time, clock(), window)
-    view = view_transaction(fetched)
+    with node_answer_panics_refused("the node's answer"):
+        fetched = await fetch_transaction(fetcher, parsed)
+        require_success(fetched)
+        block_time = require_within_window(fetched.block_time, clock(), window)
+        view = view_transaction(fetched)
     require_movement_metadata(view)
     invoked = find_single_instruction(view, config.program_id, name, program)
     instruction = decode_as(invoked, config.program_id, expected, program)

@@ -1,4 +1,4 @@
-"""Is a pool's configuration one we can crank and stand behind? (original-backend.md W8, OC1.)
+"""Is a pool's configuration one we can crank and stand behind? (docs/original-backend.md W8, OC1.)
 
 The program takes `dev_wallet`, `treasury_wallet`, every fee and `allow_mock` from whoever creates the
 pool. A pool with a foreign dev wallet can never be cranked by us, one with foreign fees or treasury pays

@@ -30,7 +30,7 @@ def require_within_window(block_time: int | None, now: datetime, window: AgeWind
     if now.tzinfo is None:
         raise ValueError("the verification clock must return timezone-aware datetimes")
     if block_time is None:
-        # Skipping the check when the node omits the time was a gap in the original (solana.md §2.3).
+        # Skipping the check when the node omits the time was a gap in the original (docs/solana.md §2.3).
         raise VerificationFailed(RejectReason.NO_BLOCK_TIME, "the node reported no block time")
     # Compare as integers first: a node may report any i64, and `datetime.fromtimestamp` raises for values
     # outside its range (e.g. 10**12 or -10**13); only a time inside the window is converted.
