@@ -39,6 +39,7 @@ from tests.support.verify_world import (
     POLICY,
     RewritingFetcher,
     VerifyWorld,
+    rejection,
     verify_world,
 )
 
@@ -49,12 +50,6 @@ DONATION = 2 * ENTRY
 async def world() -> AsyncIterator[VerifyWorld]:
     async with verify_world() as opened:
         yield opened
-
-
-async def rejection(verification: Awaitable[Any]) -> VerificationFailed:
-    with pytest.raises(VerificationFailed) as caught:
-        await verification
-    return caught.value
 
 
 # -- reports as the API makes them ---------------------------------------------------------------------

@@ -16,25 +16,18 @@ from missout.chain.instructions import build_cancel_pool
 from missout.chain.verify import (
     RejectReason,
     TransactionNotFound,
-    VerificationFailed,
     verify_cancel_pool,
     verify_create_pool,
     verify_join_pool,
 )
 from tests.support.runtime_support import token_transfer
-from tests.support.verify_world import ENTRY, VerifyWorld, verify_world
+from tests.support.verify_world import ENTRY, VerifyWorld, rejection, verify_world
 
 
 @pytest.fixture
 async def world() -> AsyncIterator[VerifyWorld]:
     async with verify_world() as opened:
         yield opened
-
-
-async def rejection(verification: Awaitable[Any]) -> VerificationFailed:
-    with pytest.raises(VerificationFailed) as caught:
-        await verification
-    return caught.value
 
 
 def verify_join(world: VerifyWorld, signature: str, **claim: Any) -> Awaitable[Any]:

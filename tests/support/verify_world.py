@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import secrets
 import struct
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Finalized
 from solders.account import Account
@@ -63,7 +64,7 @@ from missout.chain.instructions import (
 from missout.chain.pda import find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
-from missout.chain.verify import PoolConfigPolicy
+from missout.chain.verify import PoolConfigPolicy, VerificationFailed
 from tests.support.runtime_support import funded, make_mint
 
 START = 1_750_000_000
@@ -325,3 +326,10 @@ async def verify_world() -> AsyncIterator[VerifyWorld]:
         yield VerifyWorld(client, chain, pool_program)
     finally:
         await client.close()
+
+
+async def rejection(verification: Awaitable[Any]) -> VerificationFailed:
+    """The typed refusal a verification ends in (the test fails if it is accepted or raises otherwise)."""
+    with pytest.raises(VerificationFailed) as caught:
+        await verification
+    return caught.value
