@@ -1,6 +1,6 @@
-"""A local chain for the verifier tests: the modelled pool program, a mint, funded wallets with ATAs, the
-backend's own instruction builders, and a fetcher that is the real solana-py `AsyncClient` talking to the
-chain in process.
+"""A local chain for the verifier tests: the modelled pool program, a mint and funded wallets with ATAs (from
+`funded_chain`), the backend's own instruction builders, and a fetcher that is the real solana-py
+`AsyncClient` talking to the chain in process.
 
 `RelayProgram` is a test-only modelled program standing in for a smart wallet / aggregator: it calls
 another program through a CPI (really running the pool model, so tokens move) or only *records* a CPI
@@ -43,12 +43,7 @@ from localnet.model_api import AccountRef, AccountState, Clock, InnerInstruction
 from localnet.programs.pool import PoolProgram
 from localnet.runtime import LocalChain
 from localnet.server import create_rpc_app
-from localnet.spl_token import (
-    TOKEN_PROGRAM_ID,
-    TokenAccount,
-    get_associated_token_address,
-    pack_token_account,
-)
+from localnet.spl_token import TOKEN_PROGRAM_ID
 from localnet.transport import in_process_client
 from missout.chain.addresses import SWITCHBOARD_DEVNET_PROGRAM_ID
 from missout.chain.config import ProgramConfig
@@ -65,11 +60,10 @@ from missout.chain.pda import find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
 from missout.chain.verify import PoolConfigPolicy, VerificationFailed
-from tests.support.runtime_support import funded, make_mint
+from tests.support.funded_chain import ENTRY as ENTRY  # re-exported: the verifier tests import it from here
+from tests.support.funded_chain import WALLET_TOKENS, FundedChain
 
 START = 1_750_000_000
-ENTRY = 20_000_000  # the minimum entry at 6 decimals
-WALLET_TOKENS = 1_000 * 10**6
 FEES = (500, 350, 150)
 POLICY = PoolConfigPolicy(dev_fee_bps=FEES[0], burn_fee_bps=FEES[1], treasury_fee_bps=FEES[2])
 RELAY_WALLET_SEED = b"wallet"
@@ -190,7 +184,8 @@ class VerifyWorld:
         )
         self.relay = RelayProgram(pool_program)
         chain.register(self.relay)
-        self.mint = make_mint(chain)
+        self.funded = FundedChain(chain)
+        self.mint = self.funded.mint
         self.fund_ata(self.treasury.pubkey(), 0)  # claim_refund requires the treasury ATA to exist
         self.creator, self.player, self.other = self.wallet(), self.wallet(), self.wallet()
         self.fund_ata(self.relay.pda, WALLET_TOKENS)
@@ -198,20 +193,16 @@ class VerifyWorld:
     # -- setup ---------------------------------------------------------------------------------------
 
     def wallet(self) -> Keypair:
-        wallet = funded(self.chain)
-        self.fund_ata(wallet.pubkey(), WALLET_TOKENS)
-        return wallet
+        """A wallet with SOL and `WALLET_TOKENS` of the world's mint."""
+        return self.funded.player()
 
     def ata(self, owner: Pubkey, mint: Pubkey | None = None) -> Pubkey:
-        return get_associated_token_address(owner, mint or self.mint)
+        return self.funded.ata(owner, mint)
 
     def fund_ata(self, owner: Pubkey, amount: int, mint: Pubkey | None = None) -> Pubkey:
         """`owner`'s ATA for `mint` (default: the world's) holding `amount`, written straight into the chain
         (anyone can create any wallet's ATA, and this one is only set-up)."""
-        key = self.ata(owner, mint)
-        data = pack_token_account(TokenAccount(mint=mint or self.mint, owner=owner, amount=amount))
-        self.chain.set_account(key, Account(self.chain.minimum_balance(len(data)), data, TOKEN_PROGRAM_ID))
-        return key
+        return self.funded.fund_ata(owner, amount, mint)
 
     def lookup_table(self, addresses: Sequence[Pubkey]) -> AddressLookupTableAccount:
         """An active address lookup table written straight into the chain (no authority, never extended)."""
