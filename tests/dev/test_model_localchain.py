@@ -3,7 +3,6 @@ on LiteSVM through `LocalChain` (token accounts are real SPL bytes the real toke
 
 from __future__ import annotations
 
-from solders.account import Account
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0
@@ -14,19 +13,11 @@ from localnet.default_programs import register_default_programs
 from localnet.idl import load_idl
 from localnet.programs.pool_state import participants_address, pool_address
 from localnet.runtime import LocalChain
-from localnet.spl_token import (
-    TOKEN_PROGRAM_ID,
-    Mint,
-    TokenAccount,
-    get_associated_token_address,
-    pack_mint,
-    pack_token_account,
-    unpack_token_account,
-)
+from localnet.spl_token import TOKEN_PROGRAM_ID, get_associated_token_address, unpack_token_account
+from tests.support.funded_chain import ENTRY, FundedChain
 from tests.support.model_fakes import read_participants, read_pool
 
 IDL = load_idl()
-ENTRY = 20_000_000
 
 
 def _send(
@@ -46,15 +37,9 @@ def _send(
 def test_create_and_join_until_locked_through_the_local_chain() -> None:
     chain = LocalChain(seed=b"model-localchain-test")
     register_default_programs(chain, gateway_url="http://127.0.0.1:8899")
-    mint = Keypair().pubkey()
-    mint_bytes = pack_mint(Mint(mint_authority=None, supply=10**12, decimals=6))
-    chain.set_account(mint, Account(chain.minimum_balance(82), mint_bytes, TOKEN_PROGRAM_ID))
-    players = [Keypair() for _ in range(3)]
-    for player in players:
-        chain.airdrop(player.pubkey(), 10**9)
-        ata = get_associated_token_address(player.pubkey(), mint)
-        token = pack_token_account(TokenAccount(mint=mint, owner=player.pubkey(), amount=100 * 10**6))
-        chain.set_account(ata, Account(chain.minimum_balance(165), token, TOKEN_PROGRAM_ID))
+    funded = FundedChain(chain)
+    mint = funded.mint
+    players = [funded.player(tokens=100 * 10**6) for _ in range(3)]
 
     salt = bytes([9]) * 32
     pool, _ = pool_address(IDL.address, mint, salt)
