@@ -10,7 +10,7 @@ from solders.pubkey import Pubkey
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from missout.db.tables import mints, pools
+from missout.db.tables import mints, participants, pools
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -64,3 +64,16 @@ def insert_pool(engine: Engine, **overrides: Any) -> int:
 
 def new_wallet() -> Keypair:
     return Keypair()
+
+
+def insert_participant(engine: Engine, pool_id: int, wallet: str, seat: int | None, **overrides: Any) -> int:
+    row: dict[str, Any] = {
+        "pool_id": pool_id,
+        "wallet": wallet,
+        "seat": seat,
+        "join_signature": SIG(5_000 + (seat or 0) + 100 * pool_id),
+        "joined_at": datetime.now(UTC),
+    }
+    row.update(overrides)
+    with engine.begin() as conn:
+        return int(conn.execute(insert(participants).values(**row).returning(participants.c.id)).scalar_one())
