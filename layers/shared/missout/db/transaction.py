@@ -94,3 +94,8 @@ def transaction(
                 fields["C"], fields.get("n"), fields.get("M", "constraint violated")
             ) from exc
         raise
+    except (ConnectionError, TimeoutError) as exc:
+        # pg8000 lets socket errors during a read escape as bare OSErrors, which SQLAlchemy does not wrap: a
+        # reset when the pooler is killed mid-COMMIT, a socket timeout while pgBouncer holds the client during
+        # a PostgreSQL restart. Both found by tests/reliability; both mean "unavailable", never a 500.
+        raise DatabaseUnavailable(f"connection lost: {type(exc).__name__}: {exc}") from exc
