@@ -112,7 +112,7 @@ def performance_markdown(result: dict[str, Any]) -> str:
             "## Reproduce",
             "",
             "```",
-            "make bench                                    # every figure, about 8 minutes on 2 cores",
+            f"make bench                                  # every figure ({result['duration_s']:.0f} s this run)",
             ".venv/bin/python -m bench.run --only storm    # one family, to bench/results/partial.json",
             ".venv/bin/python bench/db_roundtrip.py        # the older scripts still run alone",
             "```",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import stack
 from tests.support.stack import REPO
 
 _outcomes: dict[str, str] = {}
@@ -52,6 +53,19 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[report.nodeid] = report.outcome
 
 
+def machine() -> dict[str, Any]:
+    config = stack.Config.from_env()
+    pgbouncer = stack.pgbouncer_bin()
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "postgresql": stack.pg_version(stack.pg_bin(config)),
+        "pgbouncer": stack.pgbouncer_version(pgbouncer) if pgbouncer else "not installed",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 @pytest.fixture(scope="session")
 def fault_report() -> Iterator[list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
@@ -67,11 +81,7 @@ def fault_report() -> Iterator[list[dict[str, Any]]]:
     )
     result = {
         "started_at": started,
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "os": platform.platform(),
-        },
+        "machine": machine(),
         "faults": rows,
         "properties": properties,
         "not_covered": NOT_COVERED,
