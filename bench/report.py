@@ -112,9 +112,9 @@ def performance_markdown(result: dict[str, Any]) -> str:
             "## Reproduce",
             "",
             "```",
-            f"make bench                                  # every figure ({result['duration_s']:.0f} s this run)",
-            ".venv/bin/python -m bench.run --only storm    # one family, to bench/results/partial.json",
-            ".venv/bin/python bench/db_roundtrip.py        # the older scripts still run alone",
+            f"make bench  # every figure ({result['duration_s']:.0f} s last run)",
+            ".venv/bin/python -m bench.run --only storm  # one family, to bench/results/partial.json",
+            ".venv/bin/python bench/db_roundtrip.py  # the older scripts still run alone",
             "```",
             "",
         ]

@@ -38,7 +38,7 @@ class Pooler:
 def pooler(app_database: TestDatabase) -> Iterator[Pooler]:
     """A pgBouncer of this test's own, configured like the stack's, so killing it disturbs nothing else."""
     config = stack.Config.from_env()
-    name, port = f"reliability-{os.getpid()}", free_port()
+    name, port = "reliability", free_port()
     stack.start_pgbouncer(config, name, port)
     url = make_url(app_database.pooled_url).set(port=port).render_as_string(hide_password=False)
     try:
