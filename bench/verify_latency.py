@@ -59,7 +59,7 @@ async def latencies(runs: int) -> dict[str, list[float]]:
         def verify(fetcher: TransactionFetcher) -> Callable[[], Awaitable[object]]:
             return lambda: verify_join_pool(
                 signature,
-                pool=pool,
+                pool=world.keys(pool),
                 wallet=world.player.pubkey(),
                 amount=ENTRY,
                 config=world.config,
