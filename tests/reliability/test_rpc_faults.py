@@ -87,7 +87,7 @@ async def test_joins_are_verified_and_recorded_exactly_despite_a_faulty_primary(
                 try:
                     verified = await verify_join_pool(
                         on_chain[str(player.pubkey())],
-                        pool=pool,
+                        pool=world.keys(pool),
                         wallet=player.pubkey(),
                         amount=ENTRY,
                         config=world.config,
