@@ -29,7 +29,7 @@ NOT_COVERED = [
     "next_action never leaves a state without an action or an alert: needs missout.lifecycle, issue 7",
     "every referral allocation sums to the treasury share: needs the referral allocation, issue 8",
     "schemathesis over the whole OpenAPI schema with --checks all: waits for the API routes of issue 15",
-    "the verifier fuzz lives with the verifier (tests/chain/test_verify_fuzz.py, issue 10), not in this suite",
+    "the verifier fuzz lives with the verifier (tests/chain/test_verify_fuzz.py, issue 10), not here",
     "the join load writes what a recorded join writes (workload.record_join_sql) until record_join lands "
     "(issue 15)",
 ]
