@@ -116,13 +116,19 @@ def record_join_sql(conn: Connection, join: Join) -> None:
             total_amount=pools.c.total_amount + pools.c.entry_amount,
             updated_at=func.now(),
         )
-        .returning(pools.c.entry_amount)
-    ).scalar_one_or_none()
+        .returning(pools.c.entry_amount, pools.c.participants_count)
+    ).one_or_none()
     if seated is None:
         raise PoolFull(f"pool {join.pool_id} is full")
+    entry, count = seated
     conn.execute(
         insert(participants).values(
-            pool_id=join.pool_id, wallet=join.wallet, join_signature=join.signature, joined_at=now
+            # The on-chain list appends the joiner: its index is the new count minus one (the creator is 0).
+            pool_id=join.pool_id,
+            wallet=join.wallet,
+            seat=count - 1,
+            join_signature=join.signature,
+            joined_at=now,
         )
     )
     conn.execute(
@@ -130,7 +136,7 @@ def record_join_sql(conn: Connection, join: Join) -> None:
             pool_id=join.pool_id,
             wallet=join.wallet,
             kind="join_pool",
-            amount=int(seated),
+            amount=int(entry),
             signature=join.signature,
             slot=1,
             block_time=now,
