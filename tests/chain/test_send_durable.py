@@ -26,7 +26,7 @@ from tests.support.factories import insert_mint, insert_pool
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
-FAST = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, lease_s=30)
+FAST = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, max_lease_s=30)
 # Hook per JSON-RPC call: may act on the chain, and may answer an HTTP status instead of the node.
 Hook = Callable[[str], Awaitable[int | None]]
 
@@ -103,9 +103,9 @@ async def send_unlock(
     world: CrankWorld, pool: Pubkey, pool_id: int, app: ASGIApp | None = None
 ) -> SendResult:
     async with world.rpc(app) as rpc:
-        sender = DurableSender(rpc, world.dev, policy=FAST)
+        sender = DurableSender(rpc, world.dev, plenty, policy=FAST)
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
-        return (await sender.send(pool_id, "unlock_pool", [ix], plenty)).result
+        return (await sender.send(pool_id, "unlock_pool", [ix])).result
 
 
 async def test_unlock_is_finalized_once_and_recorded(
@@ -125,7 +125,7 @@ async def test_unlock_is_finalized_once_and_recorded(
     assert row["first_sent_at"] is not None
     assert dev_transactions(world) == 1
 
-    # A second run for the same action: the program's status guard answers in simulation, nothing is sent.
+    # A second run for the same action: the finalized attempt 1 refuses a new one, nothing is sent.
     assert await send_unlock(world, pool, pool_id) is SendResult.ALREADY_DONE
     assert len(intents(direct_engine)) == 1
     assert dev_transactions(world) == 1
@@ -144,20 +144,20 @@ async def test_unlocking_an_unlocked_pool_is_already_done(
 async def test_resume_after_a_crash_finishes_the_action_exactly_once(
     world: CrankWorld, pool: Pubkey, pool_id: int, direct_engine: Engine, sent_before_crash: bool
 ) -> None:
-    crashed_policy = SendPolicy(lease_s=0)  # a crashed run's lease has run out by the time we look
+    crashed_policy = SendPolicy(max_lease_s=0)  # a crashed run's lease has run out by the time we look
     async with world.rpc() as rpc:
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
         prepared = await prepare_transaction(rpc, [ix], world.dev, crashed_policy)
         new = NewIntent(
             pool_id, "unlock_pool", prepared.signature, prepared.raw, prepared.last_valid_block_height
         )
-        record_intent(None, new, 1, crashed_policy.lease_s)
+        record_intent(None, new, 1, crashed_policy.max_lease_s)
         if sent_before_crash:
             await rpc.send_raw_transaction(prepared.raw)  # ... and the process dies before noting it
     assert intents(direct_engine)[0]["status"] == "prepared"
 
     async with world.rpc() as rpc:
-        outcomes = await DurableSender(rpc, world.dev, policy=FAST).resume(plenty)
+        outcomes = await DurableSender(rpc, world.dev, plenty, policy=FAST).resume()
     assert [(o.result, o.signature) for o in outcomes] == [(SendResult.FINALIZED, prepared.signature)]
     assert world.pool_status(pool) is PoolStatus.UNLOCKED
     [row] = intents(direct_engine)
@@ -165,7 +165,7 @@ async def test_resume_after_a_crash_finishes_the_action_exactly_once(
     assert dev_transactions(world) == 1
 
     async with world.rpc() as rpc:  # nothing left to resume
-        assert await DurableSender(rpc, world.dev, policy=FAST).resume(plenty) == []
+        assert await DurableSender(rpc, world.dev, plenty, policy=FAST).resume() == []
 
 
 async def test_expired_blockhash_leads_to_a_resigned_second_attempt(
@@ -266,14 +266,14 @@ async def test_no_time_left_leaves_the_intent_live_for_the_next_run(
 
     budget = iter([60_000, 60_000] + [100] * 100)  # enough to record, then the Lambda is nearly out of time
     async with world.rpc(Intercept(world.app, sends_never_arrive)) as rpc:
-        sender = DurableSender(rpc, world.dev, policy=FAST)
+        sender = DurableSender(rpc, world.dev, lambda: next(budget), policy=FAST)
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
-        outcome = await sender.send(pool_id, "unlock_pool", [ix], lambda: next(budget))
+        outcome = await sender.send(pool_id, "unlock_pool", [ix])
     assert outcome.result is SendResult.IN_FLIGHT
     [row] = intents(direct_engine)
     assert row["status"] in ("prepared", "sent")
 
     async with world.rpc() as rpc:  # the next run resumes it through a healthy endpoint
-        [resumed] = await DurableSender(rpc, world.dev, policy=FAST).resume(plenty)
+        [resumed] = await DurableSender(rpc, world.dev, plenty, policy=FAST).resume()
     assert (resumed.result, resumed.signature) == (SendResult.FINALIZED, row["signature"])
     assert world.pool_status(pool) is PoolStatus.UNLOCKED

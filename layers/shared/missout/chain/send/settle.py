@@ -1,4 +1,4 @@
-"""The send-and-confirm loop for one signed transaction (solana.md §3.1, §3.2).
+"""The send-and-confirm loop for one signed transaction (docs/solana.md §3.1, §3.2).
 
 The same bytes are rebroadcast to every healthy endpoint at once every `resend_interval_s` while
 `getSignatureStatuses` is polled, until the transaction is finalized, or its blockhash has provably expired
@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from solana.rpc.models import TxOpts
-from solders.rpc.responses import GetSignatureStatusesResp
+from solders.rpc.responses import GetEpochInfoResp, GetSignatureStatusesResp
 from solders.signature import Signature
 from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
 
 from missout.chain.errors import ClassifiedError, classify_transaction_error
 from missout.chain.rpc import RpcError, RpcSession
 from missout.chain.send.intents import CrankIntent
-from missout.chain.send.outcome import ErrorClass, IntentStatus, classify_error
+from missout.chain.send.outcome import IntentStatus
 from missout.chain.send.policy import SendPolicy
 from missout.observability import logger
 
@@ -32,30 +32,43 @@ _SEND_OPTIONS = TxOpts(skip_preflight=True, max_retries=0, skip_confirmation=Tru
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    status: IntentStatus | None  # None: still unsettled when the time budget ran out
+    """How an attempt ended. `status` is FINALIZED, FAILED (landed with `error`: the caller judges what the
+    error means for its action), EXPIRED, or None: still unsettled when the time budget ran out."""
+
+    status: IntentStatus | None
     landed_slot: int | None = None
     error: ClassifiedError | None = None
 
 
-async def signature_status(rpc: RpcSession, signature: Signature) -> TransactionStatus | None:
+@dataclass(frozen=True, slots=True)
+class StatusAnswer:
+    status: TransactionStatus | None
+    context_slot: int  # the slot of the node's view the answer was read from
+
+
+async def signature_status(rpc: RpcSession, signature: Signature) -> StatusAnswer:
     """The signature's status, searching history too (a resumed intent may be minutes old)."""
     response = await rpc.read(
         "getSignatureStatuses",
         lambda c: c.get_signature_statuses([signature], search_transaction_history=True),
         GetSignatureStatusesResp,
     )
-    return response.value[0] if response.value else None
+    return StatusAnswer(response.value[0] if response.value else None, response.context.slot)
+
+
+def is_finalized(status: TransactionStatus) -> bool:
+    """`confirmationStatus` when the node gives it; without it (older nodes, some proxies) the RPC
+    specification's rule: `confirmations` is null once the block is rooted, i.e. finalized."""
+    if status.confirmation_status is not None:
+        return status.confirmation_status == TransactionConfirmationStatus.Finalized
+    return status.confirmations is None
 
 
 def settlement_of(status: TransactionStatus) -> Settlement:
-    """A finalized status → finalized, already_done (the program's status guard) or failed."""
+    """A finalized status: without error it is our effect; with one, FAILED carrying the error."""
     if status.err is None:
         return Settlement(IntentStatus.FINALIZED, status.slot)
-    error = classify_transaction_error(status.err)
-    verdict = (
-        IntentStatus.ALREADY_DONE if classify_error(error) is ErrorClass.ALREADY_DONE else IntentStatus.FAILED
-    )
-    return Settlement(verdict, status.slot, error)
+    return Settlement(IntentStatus.FAILED, status.slot, classify_transaction_error(status.err))
 
 
 async def send_until_settled(
@@ -71,11 +84,11 @@ async def send_until_settled(
     last_broadcast = float("-inf")
     while True:
         try:
-            status = await signature_status(rpc, signature)
+            status = (await signature_status(rpc, signature)).status
         except RpcError as exc:
             logger().warning("signature status unavailable", extra={"intent": intent.id, "error": str(exc)})
             status = None
-        if status is not None and status.confirmation_status == TransactionConfirmationStatus.Finalized:
+        if status is not None and is_finalized(status):
             return settlement_of(status)
         if status is None and await _expired(rpc, intent, signature):
             return Settlement(IntentStatus.EXPIRED)
@@ -90,7 +103,8 @@ async def send_until_settled(
 
 
 async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
-    """The same bytes to every healthy endpoint: one signature, so at most one execution (solana.md §3.7)."""
+    """The same bytes to every healthy endpoint: one signature, so at most one execution
+    (docs/solana.md §3.7)."""
     try:
         sent = await rpc.broadcast_raw_transaction(intent.raw_transaction, _SEND_OPTIONS)
     except RpcError as exc:
@@ -109,12 +123,29 @@ async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
 
 
 async def _expired(rpc: RpcSession, intent: CrankIntent, signature: Signature) -> bool:
-    """Certain expiry: the finalized block height is past the blockhash's last valid height, and the
-    signature is still unknown when asked again *after* that height was read (it could have landed in the
-    very last valid block between the two calls)."""
+    """Certain expiry: the finalized block height is past the blockhash's last valid height, and a status
+    answer that has seen at least the slot that height was read at still does not know the signature.
+
+    Height and slot come from one `getEpochInfo` answer (one node's one view). The status answer is accepted
+    only if its context slot is at or past that slot: `getSignatureStatuses` takes no `minContextSlot`, so
+    the check is made on the answer. A node behind (a load balancer's other node, a failover endpoint)
+    would answer "unknown" for a transaction that landed in the last valid blocks; its answer decides
+    nothing, and the question is asked again on the next poll."""
     try:
-        if await rpc.get_block_height() <= intent.last_valid_block_height:
+        view = (await rpc.read("getEpochInfo", lambda c: c.get_epoch_info(), GetEpochInfoResp)).value
+        if view.block_height <= intent.last_valid_block_height:
             return False
-        return await signature_status(rpc, signature) is None
+        answer = await signature_status(rpc, signature)
     except RpcError:
         return False
+    if answer.context_slot < view.absolute_slot:
+        logger().info(
+            "status answer behind the height read; expiry undecided",
+            extra={
+                "intent": intent.id,
+                "status_slot": answer.context_slot,
+                "height_slot": view.absolute_slot,
+            },
+        )
+        return False
+    return answer.status is None
