@@ -5,72 +5,30 @@ status, how many transactions the DEV wallet landed) and the intent rows left be
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from missout.chain.accounts import PoolStatus
 from missout.chain.instructions import build_unlock_pool
 from missout.chain.send import DurableSender, SendPolicy, SendResult, prepare_transaction
 from missout.chain.send.intents import NewIntent, record_intent
 from missout.db.tables import crank_intents
-from tests.support.crank_world import PROGRAM_ID, CrankWorld
+from tests.support.crank_world import PROGRAM_ID, CrankWorld, Intercept
 from tests.support.database import TestDatabase
 from tests.support.factories import insert_mint, insert_pool
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
 FAST = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, max_lease_s=30)
-# Hook per JSON-RPC call: may act on the chain, and may answer an HTTP status instead of the node.
-Hook = Callable[[str], Awaitable[int | None]]
 
 
 def plenty() -> int:
     return 60_000
-
-
-class Intercept:
-    """ASGI wrapper around the local chain's RPC app that lets a test see (and disturb) each JSON-RPC call."""
-
-    def __init__(
-        self, app: ASGIApp, hook: Hook, after: Callable[[str], Awaitable[None]] | None = None
-    ) -> None:
-        self._app, self._hook, self._after = app, hook, after
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/":
-            await self._app(scope, receive, send)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status = await self._hook(json.loads(body).get("method", ""))
-        if status is not None:
-            await send({"type": "http.response.start", "status": status, "headers": []})
-            await send({"type": "http.response.body", "body": b"injected failure"})
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self._app(scope, replay, send)
-        if self._after is not None:
-            # The response is fully built but still held by the in-process transport until this returns.
-            await self._after(json.loads(body).get("method", ""))
 
 
 @pytest.fixture
