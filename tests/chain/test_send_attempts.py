@@ -13,6 +13,7 @@ from solders.pubkey import Pubkey
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+import missout.chain.send.intents as intents_module
 import missout.chain.send.sender as sender_module
 from missout.chain.accounts import PoolStatus
 from missout.chain.instructions import build_claim_refund_forfeit, build_unlock_pool
@@ -20,7 +21,7 @@ from missout.chain.pool_keys import PoolKeys
 from missout.chain.send import DurableSender, IntentStatus, OutcomeKind, SendOutcome, SendResult
 from missout.chain.send.intents import AttemptRefused, CrankIntent, NewIntent, record_intent
 from missout.db.tables import crank_intents
-from tests.chain.send_support import FAST, dev_transactions, intents, plenty, register_pool
+from tests.chain.send_support import FAST, intents, plenty, register_pool
 from tests.support.crank_world import ENTRY, PROGRAM_ID, CrankWorld, Intercept
 from tests.support.database import TestDatabase
 from tests.support.factories import SIG
@@ -106,7 +107,7 @@ async def test_a_run_that_checked_before_another_recorded_does_not_send_a_second
         raise AssertionError("timed out")
 
     a_task: asyncio.Task[SendOutcome] | None = None
-    real_find_live_intent = sender_module.find_live_intent
+    real_find_live_intent = intents_module.find_live_intent
 
     def find_then_let_a_record(engine: Engine | None, pool_id: int, action: str) -> CrankIntent | None:
         nonlocal a_task
