@@ -6,7 +6,10 @@ Real PostgreSQL through real pgBouncer for the intent rows; the real solana-py c
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 from solders.pubkey import Pubkey
@@ -81,67 +84,73 @@ def test_attempt_1_is_refused_once_the_action_has_any_history(
 async def test_a_run_that_checked_before_another_recorded_does_not_send_a_second_time(
     app_database: TestDatabase, direct_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The interleaving of the adversarial run: B finds no live intent; A records attempt 1; B goes on (and
-    on the old code simulated attempt 2 while A's had not landed); A lands and settles; B records and sends.
-    The interleaving is forced by pausing B right after its real `find_live_intent` returned."""
+    """The interleaving of the adversarial run: B finds no live intent; A records attempt 1; B goes on (on
+    the old code: numbered attempt 2 and simulated it, which passed, A's transaction not having landed);
+    A lands and settles; B records and sends. A runs in a thread of its own (its own event loop and RPC
+    client); the interleaving is forced by holding B right after its real `find_live_intent` returned
+    until A has recorded, and A before its first send until B has simulated (or given up)."""
     world = CrankWorld(b"send-attempts-interleaving")
     pool = world.full_pool()
     pool_id = register_pool(direct_engine, pool)
     ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
-    a_may_send = asyncio.Event()
+    a_may_send = threading.Event()
 
     async def a_waits_before_sending(method: str) -> int | None:
         if method == "sendTransaction":
-            await asyncio.wait_for(a_may_send.wait(), timeout=10)
+            await until(a_may_send.is_set)
         return None
 
     async def run_a() -> SendOutcome:
         async with world.rpc(Intercept(world.app, a_waits_before_sending)) as rpc:
             return await DurableSender(rpc, world.dev, plenty, policy=FAST).send(pool_id, "unlock_pool", [ix])
 
-    async def wait_for(predicate: Callable[[], bool]) -> None:
-        for _ in range(500):
-            if predicate():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("timed out")
-
-    a_task: asyncio.Task[SendOutcome] | None = None
+    a_thread = ThreadPoolExecutor(max_workers=1)
+    a_result: Future[SendOutcome] | None = None
     real_find_live_intent = intents_module.find_live_intent
 
     def find_then_let_a_record(engine: Engine | None, pool_id: int, action: str) -> CrankIntent | None:
-        nonlocal a_task
+        nonlocal a_result
         found = real_find_live_intent(engine, pool_id, action)
-        if a_task is None:  # B's check: A records attempt 1 right after it
-            a_task = asyncio.get_running_loop().create_task(run_a())
+        if a_result is None:  # B's check is done: A records attempt 1 now, before B goes on
+            a_result = a_thread.submit(asyncio.run, run_a())
+            deadline = time.monotonic() + 10
+            while not intents(direct_engine):
+                assert time.monotonic() < deadline, "A never recorded"
+                time.sleep(0.01)
+            # A slot passes: B's blockhash is a newer one, so its transaction is not A's very bytes.
+            world.chain.advance_slots(1)
         return found
 
     async def b_lets_a_land_after_simulating(method: str) -> None:
         if method == "simulateTransaction":
             a_may_send.set()
-            await wait_for(lambda: [r["status"] for r in intents(direct_engine)][:1] == ["finalized"])
+            await until(lambda: [r["status"] for r in intents(direct_engine)][:1] == ["finalized"])
 
     async def pass_through(method: str) -> int | None:
         return None
 
     monkeypatch.setattr(sender_module, "find_live_intent", find_then_let_a_record)
-    b_app = Intercept(world.app, pass_through, b_lets_a_land_after_simulating)
-    async with world.rpc(b_app) as rpc:
-        b_sender = DurableSender(rpc, world.dev, plenty, policy=FAST)
-        b_start = b_sender.send(pool_id, "unlock_pool", [ix])
-        # B's first step runs synchronously up to its check; A's task starts there and records attempt 1.
-        b_task = asyncio.create_task(b_start)
-        await wait_for(lambda: a_task is not None and len(intents(direct_engine)) >= 1)
-        b = await b_task
+    try:
+        async with world.rpc(Intercept(world.app, pass_through, b_lets_a_land_after_simulating)) as rpc:
+            b = await DurableSender(rpc, world.dev, plenty, policy=FAST).send(pool_id, "unlock_pool", [ix])
+    finally:
         a_may_send.set()  # B may have answered without simulating: A goes on either way
-        assert a_task is not None
-        a = await a_task
+        a_thread.shutdown(wait=True)
+    assert a_result is not None
+    a = a_result.result()
 
     assert a.kind is OutcomeKind.DONE
     assert b.kind in (OutcomeKind.NOT_YET, OutcomeKind.ALREADY_DONE), b
     assert world.pool_status(pool) is PoolStatus.UNLOCKED
     assert world.landed(world.dev.pubkey()) == [None]  # one transaction, no fee-paying duplicate
     assert [(r["attempt"], r["status"]) for r in intents(direct_engine)] == [(1, "finalized")]
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
 
 
 async def send_forfeit(world: CrankWorld, keys: PoolKeys, pool_id: int) -> SendOutcome:
@@ -180,8 +189,8 @@ async def test_ten_overlapping_senders_of_a_repeatable_action_give_one_transacti
         await asyncio.sleep(delay_s)
         return await send_forfeit(world, keys, pool_id)
 
-    # Starts 0-270 ms apart: some overlap the first send, the later ones come after it finalized.
-    outcomes = await asyncio.gather(*(staggered(0.03 * n) for n in range(10)))
+    # Starts 0-900 ms apart: the first ones overlap the first send, the later ones come after it finalized.
+    outcomes = await asyncio.gather(*(staggered(0.1 * n) for n in range(10)))
 
     kinds = sorted(o.kind.value for o in outcomes)
     assert kinds.count(OutcomeKind.DONE.value) == 1, kinds
