@@ -2,8 +2,8 @@
 
 The same bytes are rebroadcast to every healthy endpoint at once every `resend_interval_s` while
 `getSignatureStatuses` is polled, until the transaction is finalized, or its blockhash has provably expired
-(finalized block height past `last_valid_block_height` *and* still no trace of the signature), or the
-caller's time budget runs out.
+(finalized block height past `last_valid_block_height`, and a status answer that has seen that height
+still without a trace of the signature), or the caller's time budget runs out.
 Nothing here re-signs: a new signature before expiry could execute the action twice.
 """
 
@@ -79,19 +79,40 @@ async def send_until_settled(
     on_broadcast: Callable[[], None],
 ) -> Settlement:
     """Drive `intent` to a settlement. RPC failures never end the loop early: an unknown status is not
-    "expired" and a failed broadcast is simply repeated at the next interval."""
+    "expired" and a failed broadcast is simply repeated at the next interval.
+
+    Expiry is certain only when a status answer that has seen slot S does not know the signature, S being a
+    slot at which the finalized block height was already past `last_valid_block_height` (a transaction
+    valid until then can only have landed before S). Height and slot come together from one `getEpochInfo`
+    answer; that fact never changes, so it is read once and every later status answer is checked against
+    it. `getSignatureStatuses` takes no `minContextSlot`, so the check is made on the answer's context
+    slot: a node behind S (a load balancer's other node, a failover endpoint) decides nothing."""
     signature = Signature.from_string(intent.signature)
     last_broadcast = float("-inf")
+    past_height_at: int | None = None  # S: a slot whose finalized height is past the last valid one
     while True:
         try:
-            status = (await signature_status(rpc, signature)).status
+            answer: StatusAnswer | None = await signature_status(rpc, signature)
         except RpcError as exc:
             logger().warning("signature status unavailable", extra={"intent": intent.id, "error": str(exc)})
-            status = None
+            answer = None
+        status = answer.status if answer is not None else None
         if status is not None and is_finalized(status):
             return settlement_of(status)
-        if status is None and await _expired(rpc, intent, signature):
-            return Settlement(IntentStatus.EXPIRED)
+        if answer is not None and status is None:
+            if past_height_at is None:
+                past_height_at = await _slot_past_last_valid_height(rpc, intent)
+            elif answer.context_slot >= past_height_at:
+                return Settlement(IntentStatus.EXPIRED)
+            else:
+                logger().info(
+                    "status answer behind the slot the height was read at; expiry undecided",
+                    extra={
+                        "intent": intent.id,
+                        "answer_slot": answer.context_slot,
+                        "height_slot": past_height_at,
+                    },
+                )
         if remaining_ms() < policy.safety_margin_ms:
             return Settlement(None)
         # A status that exists but is not yet finalized has landed: only wait for it.
@@ -122,30 +143,11 @@ async def _broadcast(rpc: RpcSession, intent: CrankIntent) -> None:
         )
 
 
-async def _expired(rpc: RpcSession, intent: CrankIntent, signature: Signature) -> bool:
-    """Certain expiry: the finalized block height is past the blockhash's last valid height, and a status
-    answer that has seen at least the slot that height was read at still does not know the signature.
-
-    Height and slot come from one `getEpochInfo` answer (one node's one view). The status answer is accepted
-    only if its context slot is at or past that slot: `getSignatureStatuses` takes no `minContextSlot`, so
-    the check is made on the answer. A node behind (a load balancer's other node, a failover endpoint)
-    would answer "unknown" for a transaction that landed in the last valid blocks; its answer decides
-    nothing, and the question is asked again on the next poll."""
+async def _slot_past_last_valid_height(rpc: RpcSession, intent: CrankIntent) -> int | None:
+    """The slot of a finalized view whose block height is past the intent's last valid one, or None while
+    the blockhash may still land (or the node cannot say)."""
     try:
         view = (await rpc.read("getEpochInfo", lambda c: c.get_epoch_info(), GetEpochInfoResp)).value
-        if view.block_height <= intent.last_valid_block_height:
-            return False
-        answer = await signature_status(rpc, signature)
     except RpcError:
-        return False
-    if answer.context_slot < view.absolute_slot:
-        logger().info(
-            "status answer behind the height read; expiry undecided",
-            extra={
-                "intent": intent.id,
-                "status_slot": answer.context_slot,
-                "height_slot": view.absolute_slot,
-            },
-        )
-        return False
-    return answer.status is None
+        return None
+    return view.absolute_slot if view.block_height > intent.last_valid_block_height else None
