@@ -52,9 +52,9 @@ FORFEIT_AFTER_S = 30 * 24 * 3600  # the DEV forfeit branch of claim_refund opens
 
 
 class CrankWorld:
-    def __init__(self, seed: bytes) -> None:
+    def __init__(self, seed: bytes, *, oracles: int = 1) -> None:
         self.chain = LocalChain(seed=seed, unix_timestamp=1_800_000_000)
-        register_default_programs(self.chain, gateway_url=GATEWAY_URL)
+        register_default_programs(self.chain, gateway_url=GATEWAY_URL, oracles=oracles)
         self.app: ASGIApp = create_rpc_app(self.chain)
         self.dev = self.wallet()
         self.treasury = self.wallet()
