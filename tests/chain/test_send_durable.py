@@ -5,11 +5,9 @@ status, how many transactions the DEV wallet landed) and the intent rows left be
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
@@ -17,18 +15,11 @@ from missout.chain.accounts import PoolStatus
 from missout.chain.instructions import build_unlock_pool
 from missout.chain.send import DurableSender, SendPolicy, SendResult, prepare_transaction
 from missout.chain.send.intents import NewIntent, record_intent
-from missout.db.tables import crank_intents
+from tests.chain.send_support import FAST, dev_transactions, intents, plenty, register_pool
 from tests.support.crank_world import PROGRAM_ID, CrankWorld, Intercept
 from tests.support.database import TestDatabase
-from tests.support.factories import insert_mint, insert_pool
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
-
-FAST = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, max_lease_s=30)
-
-
-def plenty() -> int:
-    return 60_000
 
 
 @pytest.fixture
@@ -43,18 +34,7 @@ def pool(world: CrankWorld) -> Pubkey:
 
 @pytest.fixture
 def pool_id(app_database: TestDatabase, direct_engine: Engine, pool: Pubkey) -> int:
-    insert_mint(direct_engine)
-    return insert_pool(direct_engine, pool_address=str(pool), status="locked")
-
-
-def intents(engine: Engine) -> list[dict[str, Any]]:
-    with engine.begin() as conn:
-        rows = conn.execute(select(crank_intents).order_by(crank_intents.c.id)).all()
-    return [dict(row._mapping) for row in rows]
-
-
-def dev_transactions(world: CrankWorld) -> int:
-    return len(world.chain.history.signatures_for_address(world.dev.pubkey(), limit=1000))
+    return register_pool(direct_engine, pool)
 
 
 async def send_unlock(
