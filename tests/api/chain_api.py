@@ -89,11 +89,12 @@ def invoke(
     Lambda instance has its own."""
     from missout_api.handler import handler
 
-    if threading.current_thread() is not threading.main_thread():
-        try:
-            asyncio.get_event_loop()
-        except RuntimeError:
-            asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
     response = handler(api_event(method, path, body=body, query=query, ip=ip), lambda_context("api", 29))
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     text = response.get("body") or ""
@@ -148,5 +149,8 @@ def served_world(monkeypatch: pytest.MonkeyPatch, *, seed: bytes = b"api-tests")
     finally:
         reset_wiring()
         settings.clear_caches()
-        asyncio.run(client.close())
+        # A private loop: asyncio.run would leave the main thread without a current loop for later tests.
+        closer = asyncio.new_event_loop()
+        closer.run_until_complete(client.close())
+        closer.close()
         server.stop()

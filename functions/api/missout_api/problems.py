@@ -65,8 +65,19 @@ def problem_response(
 
 def _field_name(location: tuple[Any, ...]) -> str:
     # ("query", "limit") -> "limit"; ("body", "pool", "amount") -> "pool.amount": the name the client sent.
-    parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
-    return ".".join(parts)
+    # A repeated query parameter is reported by position ("status", 1); the client only knows the name.
+    parts = list(location[1:]) if len(location) > 1 else list(location)
+    if location and location[0] == "query":
+        parts = [p for p in parts if not isinstance(p, int)]
+    return ".".join(str(p) for p in parts)
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    """pydantic's message, plus the offending value when it is a short scalar (the client's own input)."""
+    value = err.get("input")
+    if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 100:
+        return f"{err['msg']} (got {value!r})"
+    return str(err["msg"])
 
 
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -74,7 +85,7 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
         {
             "field": _field_name(tuple(err.get("loc", ()))),
             "in": str(err.get("loc", ("",))[0]),
-            "message": err["msg"],
+            "message": _message(err),
         }
         for err in exc.errors()
     ]

@@ -124,7 +124,7 @@ def _answer(response: Response, outcome: Outcome) -> ActionRecordOut | JSONRespo
         case PoolUnknown(detail=detail):
             raise ProblemException(404, "Not found", detail, type_="/problems/pool-not-found")
         case SignatureTaken(first_use=first, reason=reason):
-            extra: dict[str, object] = {"first_use": record_out(first).model_dump(mode="json")}
+            extra: dict[str, Any] = {"first_use": record_out(first).model_dump(mode="json")}
             if reason is not None:
                 extra["reason"] = reason.reason.value
             raise ProblemException(

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import DateTime, and_, exists, func, literal, or_, select, text
 from sqlalchemy.engine import Connection
@@ -144,7 +145,7 @@ def list_pools(
         )
     ends_at = _ends_at().label("ends_at")
     if sort is PoolSort.NEWEST:
-        sort_key: ColumnElement[object] = pools.c.created_at
+        sort_key: ColumnElement[Any] = pools.c.created_at
         order = (pools.c.created_at.desc(), pools.c.id.desc())
     elif sort is PoolSort.BIGGEST_POT:
         sort_key = pools.c.total_amount
@@ -152,11 +153,12 @@ def list_pools(
     else:
         conditions.append(pools.c.status.in_(ENDING_STATUSES))
         sort_key = _ends_at()
-        order = (sort_key.asc(), pools.c.id.asc())  # type: ignore[attr-defined]
+        order = (sort_key.asc(), pools.c.id.asc())
     if cursor:
         key, after_id = decode_cursor(cursor)
-        bound: object = key if sort is PoolSort.BIGGEST_POT else _moment(key)
-        typed = literal(bound, DateTime(timezone=True)) if sort is not PoolSort.BIGGEST_POT else literal(key)
+        typed = (
+            literal(key) if sort is PoolSort.BIGGEST_POT else literal(_moment(key), DateTime(timezone=True))
+        )
         if sort is PoolSort.ENDING_SOON:
             conditions.append(or_(sort_key > typed, and_(sort_key == typed, pools.c.id > after_id)))
         else:

@@ -39,7 +39,7 @@ from missout.chain.verify import (
     verify_join_pool,
 )
 from missout.db.transaction import ConstraintViolation, transaction
-from missout.pools import records, reports
+from missout.pools import reports
 from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
 from missout.wiring import ChainWiring
@@ -153,11 +153,16 @@ async def _prove(
 ) -> _Proven | Rejected:
     program = wiring.program
     pool_key, wallet = Pubkey.from_string(report.pool), Pubkey.from_string(report.wallet)
-    common = {"config": program, "fetcher": rpc, "window": wiring.window}
     registration = None
     if report.action is Action.CREATE:
-        verified = await verify_create_pool(
-            report.signature, pool=pool_key, wallet=wallet, amount=None, **common
+        verified: Verified[Any] = await verify_create_pool(
+            report.signature,
+            pool=pool_key,
+            wallet=wallet,
+            amount=None,
+            config=program,
+            fetcher=rpc,
+            window=wiring.window,
         )
     else:
         entry_amount = live.entry_amount if live is not None else None
@@ -181,24 +186,42 @@ async def _prove(
 async def _verify_action(
     rpc: RpcSession, wiring: ChainWiring, report: Report, pool: Pubkey, wallet: Pubkey, entry_amount: int
 ) -> Verified[Any]:
-    common = {"config": wiring.program, "fetcher": rpc, "window": wiring.window}
+    config, window, signature = wiring.program, wiring.window, report.signature
     match report.action:
         case Action.JOIN:
             amount = report.amount if report.amount is not None else entry_amount
-            return await verify_join_pool(report.signature, pool=pool, wallet=wallet, amount=amount, **common)
+            return await verify_join_pool(
+                signature, pool=pool, wallet=wallet, amount=amount, config=config, fetcher=rpc, window=window
+            )
         case Action.DONATE:
             assert report.amount is not None  # the route requires it
             return await verify_donate(
-                report.signature, pool=pool, wallet=wallet, amount=report.amount, **common
+                signature,
+                pool=pool,
+                wallet=wallet,
+                amount=report.amount,
+                config=config,
+                fetcher=rpc,
+                window=window,
             )
         case Action.CANCEL:
-            return await verify_cancel_pool(report.signature, pool=pool, wallet=wallet, **common)
+            return await verify_cancel_pool(
+                signature, pool=pool, wallet=wallet, config=config, fetcher=rpc, window=window
+            )
         case Action.CLAIM_REFUND:
             return await verify_claim_refund(
-                report.signature, pool=pool, wallet=wallet, amount=report.amount, **common
+                signature,
+                pool=pool,
+                wallet=wallet,
+                amount=report.amount,
+                config=config,
+                fetcher=rpc,
+                window=window,
             )
         case Action.CLAIM_RENT:
-            return await verify_claim_rent(report.signature, pool=pool, wallet=wallet, **common)
+            return await verify_claim_rent(
+                signature, pool=pool, wallet=wallet, config=config, fetcher=rpc, window=window
+            )
     raise AssertionError(f"unexpected action {report.action}")
 
 
@@ -251,6 +274,7 @@ def _write(report: Report, proven: _Proven) -> Outcome:
 
 
 def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:
+    from missout.pools import records  # type: ignore[attr-defined]  # TODO: schema's records layer
     verified, state = proven.verified, proven.state
     if proven.live is not None:
         pool_id = proven.live.id
