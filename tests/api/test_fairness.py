@@ -57,7 +57,9 @@ def test_fairness_recomputes_the_programs_winner(world: VerifyWorld) -> None:
     assert proof["randomness_hex"] == on_chain.randomness.to_bytes(16, "little").hex()
     assert proof["randomness_account"] is None  # mock randomness binds no Switchboard account
     # The participants in on-chain order, and the index the formula gives for them.
-    expected = recompute_draw(on_chain.pool_id, on_chain.randomness, [Pubkey.from_string(p) for p in proof["participants"]])
+    expected = recompute_draw(
+        on_chain.pool_id, on_chain.randomness, [Pubkey.from_string(p) for p in proof["participants"]]
+    )
     assert proof["index"] == expected.index
     assert proof["participants"][0] == str(world.creator.pubkey())
     assert answer.headers["cache-control"].startswith("public")
@@ -90,7 +92,9 @@ def test_verify_draw_tool_agrees_with_the_chain(
     assert len(result["participants"]) == 4
 
 
-def test_verify_draw_tool_refuses_an_undrawn_pool(world: VerifyWorld, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_draw_tool_refuses_an_undrawn_pool(
+    world: VerifyWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
     import os
 
     _, pool = world.create_pool()

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import DateTime, and_, exists, func, literal, or_, select, text
+from sqlalchemy import DateTime, Numeric, and_, exists, func, literal, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -156,8 +157,11 @@ def list_pools(
         order = (sort_key.asc(), pools.c.id.asc())
     if cursor:
         key, after_id = decode_cursor(cursor)
+        # Decimal: a pot key may exceed int64, which would be sent (and refused) as a bigint.
         typed = (
-            literal(key) if sort is PoolSort.BIGGEST_POT else literal(_moment(key), DateTime(timezone=True))
+            literal(Decimal(key), Numeric(20, 0))
+            if sort is PoolSort.BIGGEST_POT
+            else literal(_moment(key), DateTime(timezone=True))
         )
         if sort is PoolSort.ENDING_SOON:
             conditions.append(or_(sort_key > typed, and_(sort_key == typed, pools.c.id > after_id)))

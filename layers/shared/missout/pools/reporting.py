@@ -275,6 +275,7 @@ def _write(report: Report, proven: _Proven) -> Outcome:
 
 def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:
     from missout.pools import records  # type: ignore[attr-defined]  # TODO: schema's records layer
+
     verified, state = proven.verified, proven.state
     if proven.live is not None:
         pool_id = proven.live.id
