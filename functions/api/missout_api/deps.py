@@ -32,8 +32,12 @@ def _chain() -> ChainWiring:
         ) from None
 
 
+def _limits() -> RateLimits:
+    return rate_limits()
+
+
 Chain = Annotated[ChainWiring, Depends(_chain)]
-Limits = Annotated[RateLimits, Depends(rate_limits)]
+Limits = Annotated[RateLimits, Depends(_limits)]
 
 
 def client_ip(request: Request) -> str:

@@ -21,7 +21,7 @@ from missout.chain.accounts import ParticipantsAccount, PoolAccount, decode_part
 from missout.chain.pda import find_participants_address
 from missout.chain.program import AccountDecodeError
 from missout.chain.rpc import RpcSession
-from missout.pools.mint_info import MintDecodeError, MintInfo, decode_mint, metaplex_metadata_address
+from missout.pools.mint_info import MintAccount, MintDecodeError, decode_mint, metaplex_metadata_address
 
 _TOKEN_ACCOUNT_LEN = 165
 _TOKEN_AMOUNT_OFFSET = 64
@@ -47,7 +47,7 @@ class PoolChainState:
     participants: ParticipantsAccount
     vault: Pubkey
     vault_balance: int | None  # None when the vault account no longer exists
-    mint: MintInfo
+    mint: MintAccount
 
 
 async def read_pool_state(

@@ -33,7 +33,7 @@ class MintDecodeError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class MintInfo:
+class MintAccount:
     address: Pubkey
     token_program: Pubkey
     decimals: int
@@ -54,7 +54,7 @@ def metaplex_metadata_address(mint: Pubkey) -> Pubkey:
 
 def decode_mint(
     address: Pubkey, owner: Pubkey, data: bytes, metaplex: tuple[Pubkey, bytes] | None = None
-) -> MintInfo:
+) -> MintAccount:
     """`owner` and `data` of the mint account; `metaplex` = (owner, data) of its Metaplex PDA if it exists."""
     if owner not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
         raise MintDecodeError(f"{address} is owned by {owner}, not a token program")
@@ -67,7 +67,7 @@ def decode_mint(
         meta_owner, meta_data = metaplex
         if meta_owner == METAPLEX_METADATA_PROGRAM_ID:
             name, symbol = _metaplex_metadata(meta_data, address)
-    return MintInfo(address, owner, data[_DECIMALS_OFFSET], name, symbol)
+    return MintAccount(address, owner, data[_DECIMALS_OFFSET], name, symbol)
 
 
 def _token_2022_metadata(data: bytes) -> tuple[str | None, str | None]:

@@ -15,7 +15,7 @@ database transaction opens (see `missout.wiring`).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeAlias
 
@@ -38,8 +38,8 @@ from missout.chain.verify import (
     verify_donate,
     verify_join_pool,
 )
-from missout.db.transaction import ConstraintViolation, transaction
-from missout.pools import reports
+from missout.db.transaction import transaction
+from missout.pools import records, reports
 from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
 from missout.wiring import ChainWiring
@@ -258,38 +258,36 @@ async def _find_create(rpc: RpcSession, wiring: ChainWiring, state: PoolChainSta
 
 
 def _write(report: Report, proven: _Proven) -> Outcome:
-    """One transaction; a concurrent registration of the same pool (two joins of an unrecorded pool at once)
-    loses on the live-address key and is retried once, finding the winner's pool row."""
-    try:
-        with transaction() as conn:
-            return _record(conn, report, proven)
-    except ConstraintViolation:
-        if proven.live is not None:
-            raise
     with transaction() as conn:
-        live = reports.find_live_pool(conn, report.pool)
-        if live is None:
-            raise RuntimeError(f"pool {report.pool} vanished during registration")
-        return _record(conn, report, replace(proven, live=live, registration=None))
+        return _record(conn, report, proven)
 
 
 def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:
-    from missout.pools import records  # type: ignore[attr-defined]  # TODO: schema's records layer
-
+    """Replay guard first: of two concurrent reports of one action, the second waits on the first's row and
+    then writes nothing. Then the pool and its seats from the chain state read after the transaction."""
     verified, state = proven.verified, proven.state
     if proven.live is not None:
         pool_id = proven.live.id
     else:
         assert state is not None
         create = proven.registration or verified
-        pool_id = records.register_pool_from_chain(conn, ...)
-        _claim(conn, Action.CREATE, create, pool_id, str(state.pool.creator), create.amount)
+        registration = records.register_pool_from_chain(
+            conn,
+            address=state.address,
+            state=_chain_pool(state),
+            mint=records.MintInfo(state.mint.address, state.mint.decimals, state.mint.token_program),
+            create=records.CreateTransaction(str(create.signature), create.slot, create.block_time),
+        )
+        pool_id = registration.pool_id
+        reports.set_mint_names(conn, str(state.mint.address), state.mint.name, state.mint.symbol)
+        if proven.registration is not None:  # the create is recorded too, as if its creator had reported it
+            _claim(conn, Action.CREATE, create, pool_id, str(state.pool.creator), create.amount)
     created = _claim(conn, report.action, verified, pool_id, report.wallet, verified.amount)
     if created:
         if state is not None:
-            records.sync_pool_from_chain(conn, pool_id, ...)
+            records.sync_pool_from_chain(conn, pool_id, _chain_pool(state))
         else:
-            reports.mark_rent_claimed(conn, pool_id, verified.block_time, verified.slot)
+            records.record_pool_account_closed(conn, pool_id, slot=verified.slot)
         if report.action is Action.JOIN:
             reports.mark_joined(conn, pool_id, report.wallet, report.signature, verified.block_time)
         elif report.action is Action.CLAIM_REFUND:
@@ -300,6 +298,15 @@ def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:
                 return SignatureTaken(use, None)
             return Recorded(use, created=created)
     raise RuntimeError(f"{report.signature} was recorded but cannot be read back")
+
+
+def _chain_pool(state: PoolChainState) -> records.ChainPool:
+    return records.ChainPool(
+        pool=state.pool,
+        participants=state.participants,
+        vault_balance=state.vault_balance or 0,
+        slot=state.slot,
+    )
 
 
 def _claim(

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
-from missout.db.tables import activity, participants, pools, used_signatures
+from missout.db.tables import activity, mints, participants, pools, used_signatures
 from missout.pools.status import TERMINAL_POOL_STATUSES
 
 
@@ -151,8 +151,10 @@ def claim_signature(
     ).first()
     if claimed is None:
         return False
+    # The create's activity row may exist already (registration writes it); the guard above is what decides.
     conn.execute(
-        insert(activity).values(
+        pg_insert(activity)
+        .values(
             pool_id=pool_id,
             wallet=wallet,
             kind=action.db,
@@ -161,6 +163,7 @@ def claim_signature(
             slot=slot,
             block_time=block_time,
         )
+        .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
     )
     return True
 
@@ -186,11 +189,6 @@ def mark_refunded(conn: Connection, pool_id: int, wallet: str, signature: str) -
     )
 
 
-def mark_rent_claimed(conn: Connection, pool_id: int, closed_at: datetime, slot: int) -> None:
-    """`claim_rent` closes the Pool and Participants accounts (docs/program.md §3.9): there is no state left
-    to read, so the record is finished from the verified transaction itself."""
-    conn.execute(
-        update(pools)
-        .where(pools.c.id == pool_id)
-        .values(status="closed", status_reason=0, rent_claimed=True, close_time=closed_at, synced_slot=slot)
-    )
+def set_mint_names(conn: Connection, mint: str, name: str | None, symbol: str | None) -> None:
+    """Name and symbol as the mint's metadata states them now (null when it has none)."""
+    conn.execute(update(mints).where(mints.c.address == mint).values(name=name, symbol=symbol))
