@@ -213,9 +213,9 @@ def test_ip_limit_is_shared_and_answers_429_with_headers(
 def test_forwarded_for_header_does_not_change_the_key(
     app_database: TestDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.api.chain_api import api_event
     from local_lambda import lambda_context
     from missout_api.handler import handler
+    from tests.api.chain_api import api_event
 
     monkeypatch.setenv("API_RATE_LIMIT_PER_IP", "1")
     settings.clear_caches()

@@ -3,8 +3,6 @@ PostgreSQL behind pgBouncer: every answer the contract names, and each forged re
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -13,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from missout import settings
 from missout.chain.base58 import b58encode
-from missout.db.tables import activity, mints, participants, pools, used_signatures
+from missout.db.tables import activity, mints, pools, used_signatures
 from missout.wiring import reset_wiring
 from tests.api.chain_api import Answer, invoke
 from tests.api.pool_checks import api_view, chain_view

@@ -140,6 +140,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             dependency="chain",
         )
 
+    @app.exception_handler(TimeoutError)
+    async def database_too_slow(request: Request, exc: TimeoutError) -> JSONResponse:
+        # pg8000's socket timeout while waiting for the database (or pgBouncer's queue): the dependency is
+        # overloaded, not the request wrong.
+        return await dependency_down(request, DatabaseUnavailable(f"timed out: {exc}"))
+
     @app.exception_handler(DatabaseUnavailable)
     async def dependency_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
         logger().warning("database unavailable", extra={"error": str(exc)[:300]})

@@ -73,8 +73,8 @@ def get_pools(
         statuses=tuple(dict.fromkeys(status or ())), mint=mint, creator=creator, participant=participant
     )
     with transaction() as conn:
-        states = count_request(conn, request, limits_for(request, limits))
         page = list_pools(conn, filters, limit=limit, cursor=cursor, sort=sort)
+        states = count_request(conn, request, limits_for(request, limits))  # last: holds the counter row
     enforce(states)
     response.headers["Cache-Control"] = LIST_CACHE
     return PoolList(items=[pool_out(row) for row in page.items], next_cursor=page.next_cursor)
@@ -88,8 +88,8 @@ def get_claimable(
     wallet: Annotated[str, Query(pattern=BASE58_KEY, description="the wallet that would claim")],
 ) -> ClaimableOut:
     with transaction() as conn:
-        states = count_request(conn, request, limits_for(request, limits))
         found = claimable(conn, wallet)
+        states = count_request(conn, request, limits_for(request, limits))
     enforce(states)
     response.headers["Cache-Control"] = CLAIMABLE_CACHE
     return ClaimableOut(
@@ -124,8 +124,8 @@ def _detail(
     pool_id: int | None = None,
 ) -> PoolDetailOut:
     with transaction() as conn:
-        states = count_request(conn, request, limits_for(request, limits))
         detail = pool_detail(conn, address=address, pool_id=pool_id)
+        states = count_request(conn, request, limits_for(request, limits))
     enforce(states)
     if detail is None:
         raise ProblemException(

@@ -104,8 +104,9 @@ async def _handle(
 def _preflight(request: Request, limits: Limits, report: Report) -> tuple[list[LimitState], Known]:
     """One short transaction before any RPC: count the request, and look up what is already recorded."""
     with transaction() as conn:
-        states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
         known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
+        # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
+        states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
     return states, known
 
 

@@ -38,7 +38,7 @@ from missout.chain.verify import (
     verify_donate,
     verify_join_pool,
 )
-from missout.db.transaction import transaction
+from missout.db.transaction import ConstraintViolation, transaction
 from missout.pools import records, reports
 from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
@@ -47,6 +47,7 @@ from missout.wiring import ChainWiring
 # Registering a pool found on chain proves its create transaction whatever its age: the pool exists, only the
 # create's signature and slot are wanted from it.
 _ANY_AGE = AgeWindow(max_age=timedelta(days=36_500))
+_REGISTRATION_RACE = frozenset({"uq_pools_pool_address_live", "uq_pools_create_signature"})
 _CREATE_SEARCH_LIMIT = 1_000  # a pool sees at most ~20 joins, its donations and a dozen cranks
 
 
@@ -258,6 +259,14 @@ async def _find_create(rpc: RpcSession, wiring: ChainWiring, state: PoolChainSta
 
 
 def _write(report: Report, proven: _Proven) -> Outcome:
+    """Two reports registering the same pool at once: the loser's insert trips the live-address key (checked
+    before the create-signature arbiter); once the winner has committed, a second attempt finds its row."""
+    try:
+        with transaction() as conn:
+            return _record(conn, report, proven)
+    except ConstraintViolation as exc:
+        if proven.live is not None or exc.constraint not in _REGISTRATION_RACE:
+            raise
     with transaction() as conn:
         return _record(conn, report, proven)
 
