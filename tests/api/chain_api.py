@@ -85,8 +85,8 @@ def invoke(
     query: Mapping[str, str] | None = None,
     ip: str = CLIENT_IP,
 ) -> Answer:
-    """The real API handler, as Lambda calls it. Safe from worker threads: each gets its own event loop, as each
-    Lambda instance has its own."""
+    """The real API handler, as Lambda calls it. Safe from worker threads: each gets its own event loop, as
+    each Lambda instance has its own."""
     from missout_api.handler import handler
 
     try:

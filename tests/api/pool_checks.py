@@ -19,7 +19,7 @@ def _time(text: str | None) -> datetime | None:
 
 
 def chain_view(world: VerifyWorld, pool: Pubkey) -> dict[str, Any]:
-    """The pool's fields as the chain holds them, named and shaped as `GET /api/pools/{address}` shows them."""
+    """The pool's fields as the chain holds them, named and shaped as `GET /api/pools/{address}` shows."""
     pool_account = world.chain.get_account(pool)
     assert pool_account is not None
     account = decode_pool(bytes(pool_account.data))

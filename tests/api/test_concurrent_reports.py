@@ -34,7 +34,7 @@ def _join_report(pool: str, signature: str, wallet: str) -> Answer:
 
 
 def test_100_concurrent_reports_of_one_join_record_it_once(world: VerifyWorld, direct_engine: Engine) -> None:
-    signature, pool = world.create_pool()
+    _, pool = world.create_pool()
     join = world.join(pool, world.player)
     wallet = str(world.player.pubkey())
     with ThreadPoolExecutor(max_workers=100) as pool_of_instances:

@@ -1,5 +1,6 @@
-"""Reported on-chain actions through the real Lambda handler, proven against the local chain and recorded in
-PostgreSQL behind pgBouncer: every answer the contract names, and each forged report refused with its reason."""
+"""Reported on-chain actions through the real Lambda handler, proven against the local chain and recorded
+in PostgreSQL behind pgBouncer: every answer the contract names, and each forged report refused with its
+reason."""
 
 from __future__ import annotations
 
