@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from missout.chain.rpc import RpcError
 from missout.db.transaction import DatabaseUnavailable
@@ -100,6 +101,17 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette names only the first route that matched the
+    path, but one path may be served by several routers (GET and POST /api/pools)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -107,14 +119,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             titles.get(exc.status_code, "Request failed"),
             detail,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -171,6 +185,7 @@ _RETRY_AFTER = {
     "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 }
 _DESCRIPTIONS = {
+    400: "the body is not valid JSON",
     404: "no such resource",
     409: "the signature was already used for another action",
     422: "invalid request, or a report the chain does not prove (`reason` says why)",
