@@ -5,6 +5,7 @@ by id, claimables by the program's rules, cache lifetimes, and the shared per-IP
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -34,8 +35,8 @@ def _seat(engine: Engine, pool_id: int, wallet: str, seat: int | None, **extra: 
         conn.execute(insert(participants).values(pool_id=pool_id, wallet=wallet, seat=seat, **extra))
 
 
-def _ids(answer_body: dict[str, object]) -> list[int]:
-    return [p["id"] for p in answer_body["items"]]  # type: ignore[attr-defined, index]
+def _ids(answer_body: dict[str, Any]) -> list[int]:
+    return [p["id"] for p in answer_body["items"]]
 
 
 @pytest.fixture
