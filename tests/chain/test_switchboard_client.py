@@ -4,56 +4,44 @@ instruction builders, account decoding, oracle choice and gateway client must to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
-import httpx
 import pytest
-from solana.rpc.models import TxOpts
-from solders.instruction import Instruction
-from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from missout.chain.accounts import PoolStatus, decode_pool
 from missout.chain.instructions import build_unlock_pool
+from missout.chain.pda import associated_token_address
 from missout.chain.rpc import RpcSession
-from missout.chain.send.prepare import sign_transaction
 from missout.chain.switchboard import (
     GatewayBadResponse,
     GatewayBudgetExhausted,
     GatewayClient,
     GatewayRejected,
     GatewayRetryPolicy,
+    GatewayTooEarly,
     GatewayUnavailable,
     RandomnessAccount,
     SwitchboardAccountError,
-    SwitchboardConfig,
     choose_oracle,
     commit_and_request,
     derive_randomness_keypair,
+    is_dead_request,
     load_randomness,
+    randomness_close,
     randomness_init,
     reveal_and_select,
 )
 from tests.support.crank_world import GATEWAY_URL, PROGRAM_ID, CrankWorld
+from tests.support.switchboard_world import CONFIG, SECRET, gateway_http, plenty, submit
 
 pytestmark = pytest.mark.localnet
 
-SECRET = bytes(range(32))
-CONFIG = SwitchboardConfig.devnet()  # the local chain models the devnet program and queue
 FAST = GatewayRetryPolicy(request_timeout_s=0.5, max_attempts=3, first_delay_s=0.01, max_delay_s=0.02)
-
-
-def plenty() -> int:
-    return 60_000
-
-
-async def submit(rpc: RpcSession, payer: Keypair, instructions: list[Instruction], *extra: Keypair) -> None:
-    """Sign with a fresh blockhash and send with preflight: a failing transaction raises."""
-    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-    tx = sign_transaction(instructions, 400_000, 1, blockhash, payer, extra)
-    await rpc.send_raw_transaction(bytes(tx), TxOpts(skip_preflight=False))
 
 
 @pytest.fixture
@@ -65,10 +53,6 @@ def world() -> CrankWorld:
 async def rpc(world: CrankWorld) -> AsyncIterator[RpcSession]:
     async with world.rpc() as session:
         yield session
-
-
-def gateway_http(app: ASGIApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
 
 
 async def test_full_draw_commits_reveals_and_selects_through_the_local_chain(
@@ -128,17 +112,54 @@ def test_randomness_keypair_is_deterministic_per_pool_and_never_shared() -> None
         derive_randomness_keypair(b"short", pool)
 
 
-def test_randomness_decoding_reads_184_bytes_and_refuses_other_accounts() -> None:
+def test_randomness_decoding_reads_the_480_byte_layout_and_the_older_408_byte_one() -> None:
     data = bytearray(480)
     data[:8] = bytes([10, 66, 229, 135, 220, 239, 217, 114])
-    data[104:112] = (77).to_bytes(8, "little")
-    decoded = RandomnessAccount.decode(bytes(data[:184]))
-    assert (decoded.seed_slot, decoded.reveal_slot, decoded.is_revealed) == (77, 0, False)
-    assert RandomnessAccount.decode(bytes(data)) == decoded  # the longer layout reads the same
+    data[104:112] = (77).to_bytes(8, "little")  # seed_slot
+    data[184:192] = (555).to_bytes(8, "little")  # lut_slot
+    data[408:472] = bytes(range(64))  # active_secp256k1_signer
+    data[472:480] = (1_800_000_123).to_bytes(8, "little", signed=True)  # its expiration
+    full = RandomnessAccount.decode(bytes(data))
+    assert (full.seed_slot, full.reveal_slot, full.is_revealed) == (77, 0, False)
+    assert (full.lut_slot, full.active_secp256k1_signer, full.active_secp256k1_expiration) == (
+        555,
+        bytes(range(64)),
+        1_800_000_123,
+    )
+    short = RandomnessAccount.decode(bytes(data[:408]))
+    assert (short.seed_slot, short.lut_slot, short.active_secp256k1_expiration) == (77, None, None)
     with pytest.raises(SwitchboardAccountError, match="too short"):
         RandomnessAccount.decode(bytes(data[:183]))
     with pytest.raises(SwitchboardAccountError, match="not a randomness account"):
         RandomnessAccount.decode(bytes(8) + bytes(data[8:]))
+
+
+@pytest.mark.parametrize(
+    ("seed_slot", "reveal_slot", "revealed"),
+    [
+        (0, 0, False),  # never committed
+        (100, 0, False),  # committed, not revealed
+        (100, 101, True),  # revealed after the commit
+        (200, 101, False),  # re-committed: the older reveal does not count, even if not cleared
+        (200, 200, False),  # a reveal can never land in the seed slot itself
+    ],
+)
+def test_is_revealed_compares_reveal_slot_with_seed_slot(
+    seed_slot: int, reveal_slot: int, revealed: bool
+) -> None:
+    account = replace(COMMITTED, seed_slot=seed_slot, reveal_slot=reveal_slot, value=bytes(range(32)))
+    assert account.is_revealed is revealed
+
+
+def test_a_request_is_dead_once_its_oracle_key_expires_and_not_before() -> None:
+    account = replace(COMMITTED, active_secp256k1_expiration=1_000)
+    assert not is_dead_request(account, now=969, margin_s=30)
+    assert is_dead_request(account, now=970, margin_s=30)
+    assert is_dead_request(account, now=1_000)
+    assert not is_dead_request(replace(account, reveal_slot=COMMITTED.seed_slot + 1), now=2_000)  # revealed
+    assert not is_dead_request(replace(account, seed_slot=0), now=2_000)  # nothing committed
+    assert not is_dead_request(replace(account, active_secp256k1_expiration=None), now=2_000)  # unknown
+    assert not is_dead_request(replace(account, active_secp256k1_expiration=0), now=2_000)
 
 
 # -- gateway failures ------------------------------------------------------------------------------------
@@ -198,6 +219,14 @@ async def test_gateway_request_body_is_what_the_sdk_sends() -> None:
     assert "rpc" not in seen[0]  # our RPC URL (maybe with a key) is not handed to the oracle operator
 
 
+async def test_gateway_request_carries_the_configured_public_rpc_url() -> None:
+    seen: list[dict[str, object]] = []
+    async with gateway_http(scripted_gateway([(200, GOOD_BODY)], seen)) as http:
+        client = GatewayClient(http, FAST, rpc_url="https://api.devnet.solana.com")
+        await client.reveal(GATEWAY_URL, Pubkey.new_unique(), COMMITTED, plenty)
+    assert seen[0]["rpc"] == "https://api.devnet.solana.com"
+
+
 async def test_gateway_500_is_retried_with_backoff() -> None:
     seen = await reveal_with([(500, {"error": "boom"}), (200, GOOD_BODY)])
     assert len(seen) == 2
@@ -224,11 +253,18 @@ async def test_gateway_failures_are_classified_and_retried_until_the_attempts_ru
     assert len(seen) == FAST.max_attempts
 
 
-async def test_gateway_4xx_is_not_retried() -> None:
+async def test_gateway_too_early_4xx_is_retried_until_it_answers() -> None:
+    seen = await reveal_with([(400, {"error": "slot not found"}), (425, {}), (200, GOOD_BODY)])
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 413, 415])
+async def test_gateway_4xx_about_the_request_itself_is_not_retried(status: int) -> None:
     seen: list[dict[str, object]] = []
-    async with gateway_http(scripted_gateway([(400, {"error": "bad slot"})], seen)) as http:
-        with pytest.raises(GatewayRejected, match="HTTP 400"):
+    async with gateway_http(scripted_gateway([(status, {"error": "no"})], seen)) as http:
+        with pytest.raises(GatewayRejected, match=f"HTTP {status}") as caught:
             await GatewayClient(http, FAST).reveal(GATEWAY_URL, Pubkey.new_unique(), COMMITTED, plenty)
+    assert not isinstance(caught.value, GatewayTooEarly)
     assert len(seen) == 1
 
 
@@ -247,3 +283,29 @@ async def test_gateway_stops_when_the_time_budget_cannot_fit_another_attempt() -
 def test_backoff_grows_by_half_and_is_capped() -> None:
     policy = GatewayRetryPolicy()
     assert [policy.delay_after(n) for n in (1, 2, 3, 4, 5)] == [3.0, 4.5, 6.75, 10.0, 10.0]
+
+
+def test_randomness_close_names_its_accounts_in_the_deployed_idl_order() -> None:
+    randomness, authority = Pubkey.new_unique(), Pubkey.new_unique()
+    ix = randomness_close(CONFIG, randomness, authority, lut_slot=4242)
+    program = CONFIG.program_id
+    lut_signer = Pubkey.find_program_address([b"LutSigner", bytes(randomness)], program)[0]
+    alt_program = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+    lut = Pubkey.find_program_address([bytes(lut_signer), (4242).to_bytes(8, "little")], alt_program)[0]
+    wsol = Pubkey.from_string("So11111111111111111111111111111111111111112")
+    token = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+    expected = [
+        (randomness, False, True),
+        (associated_token_address(randomness, wsol, token), False, True),
+        (authority, True, True),
+        (Pubkey.find_program_address([b"STATE"], program)[0], False, False),
+        (Pubkey.default(), False, False),
+        (token, False, False),
+        (wsol, False, False),
+        (lut, False, True),
+        (lut_signer, False, False),
+        (alt_program, False, False),
+    ]
+    assert [(m.pubkey, m.is_signer, m.is_writable) for m in ix.accounts] == expected
+    assert ix.program_id == program
+    assert bytes(ix.data) == hashlib.sha256(b"global:randomness_close").digest()[:8]  # no arguments
