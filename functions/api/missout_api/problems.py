@@ -7,6 +7,7 @@ leaks into a response; it goes to the log under the same request id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from missout.chain.rpc import RpcError
 from missout.db.transaction import DatabaseUnavailable
@@ -102,13 +102,17 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path. Starlette names only the first route that matched the
-    path, but one path may be served by several routers (GET and POST /api/pools)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    """Every method the OpenAPI document lists for this path. Starlette names only the first route that
+    matched, but one path may be served by several routers (GET and POST /api/pools)."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_templates", None)
+    if templates is None:
+        templates = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), list(item))
+            for path, item in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_templates = templates
+    methods = {m.upper() for pattern, listed in templates if pattern.match(request.url.path) for m in listed}
     return ", ".join(sorted(methods))
 
 

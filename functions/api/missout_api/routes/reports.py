@@ -28,6 +28,7 @@ from missout.pools.reporting import (
     report_action,
 )
 from missout.pools.reports import Action, ActionRecord, find_live_pool, find_uses
+from missout.pools.transient import once_more_if_unavailable
 from missout.ratelimit import LimitState
 from missout_api.deps import Chain, Limits, count_request, enforce, limits_for
 from missout_api.problems import ProblemException, problem_responses
@@ -139,11 +140,15 @@ async def _handle(
 
 def _preflight(request: Request, limits: Limits, report: Report) -> tuple[list[LimitState], Known]:
     """One short transaction before any RPC: count the request, and look up what is already recorded."""
-    with transaction() as conn:
-        known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
-        # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
-        states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
-    return states, known
+
+    def attempt() -> tuple[list[LimitState], Known]:
+        with transaction() as conn:
+            known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
+            # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
+            states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
+        return states, known
+
+    return once_more_if_unavailable(attempt)
 
 
 def _answer(response: Response, outcome: Outcome) -> ActionRecordOut | JSONResponse:
