@@ -226,3 +226,12 @@ def test_forwarded_for_header_does_not_change_the_key(
         event["headers"]["x-forwarded-for"] = f"10.0.0.{n}"
         statuses.append(handler(event, lambda_context("api", 29))["statusCode"])
     assert statuses == [200, 429]
+
+
+def test_the_status_names_the_api_accepts_are_the_records() -> None:
+    from typing import get_args
+
+    from missout.pools.status import POOL_STATUSES
+    from missout_api.schemas import StatusName
+
+    assert get_args(StatusName) == POOL_STATUSES

@@ -147,35 +147,35 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RpcError)
     async def chain_down(request: Request, exc: RpcError) -> JSONResponse:
-        logger().warning("chain unavailable", extra={"error": str(exc)[:300]})
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the Solana RPC endpoints are unavailable; retry shortly",
-            type_="/problems/dependency-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            dependency="chain",
-        )
+        return dependency_unavailable(request, "chain", "the Solana RPC endpoints are unavailable", exc)
 
     @app.exception_handler(TimeoutError)
     async def database_too_slow(request: Request, exc: TimeoutError) -> JSONResponse:
         # pg8000's socket timeout while waiting for the database (or pgBouncer's queue): the dependency is
         # overloaded, not the request wrong.
-        return await dependency_down(request, DatabaseUnavailable(f"timed out: {exc}"))
+        return dependency_unavailable(request, "database", "the database is unavailable", exc)
 
     @app.exception_handler(DatabaseUnavailable)
-    async def dependency_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        logger().warning("database unavailable", extra={"error": str(exc)[:300]})
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the database is unavailable; retry shortly",
-            type_="/problems/dependency-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            dependency="database",
-        )
+    async def database_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return dependency_unavailable(request, "database", "the database is unavailable", exc)
+
+
+def dependency_unavailable(
+    request: Request, dependency: str, what: str, exc: BaseException | None = None, **extra: Any
+) -> JSONResponse:
+    """503 + Retry-After naming the dependency; the cause goes to the log, never to the client."""
+    if exc is not None:
+        logger().warning(f"{dependency} unavailable", extra={"error": str(exc)[:300]})
+    return problem_response(
+        request,
+        503,
+        "Service unavailable",
+        f"{what}; retry shortly",
+        type_="/problems/dependency-unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        dependency=dependency,
+        **extra,
+    )
 
 
 def internal_error(request: Request) -> JSONResponse:
