@@ -23,11 +23,13 @@ import argparse
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,7 @@ def python312() -> str:
     return done.stdout.strip()
 
 
-def local_stack_env() -> dict[str, str]:
+def local_stack_env(chain_url: str | None = None) -> dict[str, str]:
     """The local stack's pooled database URL and the local chain, in place of the secret and a real RPC."""
     done = subprocess.run(
         [str(REPO / "dev" / "stack.sh"), "env"], capture_output=True, text=True, check=False, timeout=60
@@ -72,8 +74,35 @@ def local_stack_env() -> dict[str, str]:
     for line in done.stdout.splitlines():
         key, _, value = line.removeprefix("export ").partition("=")
         exported[key] = shlex.split(value)[0] if value else ""
-    chain_port = os.environ.get("MISSOUT_CHAIN_PORT", "8899")
-    return {"DATABASE_URL": exported["DATABASE_URL"], "SOLANA_RPC_URLS": f"http://127.0.0.1:{chain_port}"}
+    chain_url = chain_url or f"http://127.0.0.1:{os.environ.get('MISSOUT_CHAIN_PORT', '8899')}"
+    return {"DATABASE_URL": exported["DATABASE_URL"], "SOLANA_RPC_URLS": chain_url}
+
+
+@contextmanager
+def local_chain() -> Iterator[str]:
+    """A local chain of its own (`python -m localnet` on a free port) for the invocations that read the chain;
+    stopped when the block ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "localnet", "--host", "127.0.0.1", "--port", str(port)]
+    # Its log goes to a file: a pipe nobody reads would fill up and stall the server.
+    with tempfile.TemporaryFile() as log:
+        chain = subprocess.Popen(command, cwd=REPO / "dev", stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                with socket.socket() as client:
+                    if client.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if chain.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise InvokeError(f"the local chain did not start: {log.read().decode()[-500:]}")
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            chain.terminate()
+            chain.wait(timeout=30)
 
 
 def _layer_roots(template: Mapping[str, Any], logical_id: str, build_dir: Path) -> list[Path]:
@@ -121,6 +150,7 @@ def invoke(
     env_vars: Path | None = DEFAULT_ENV_VARS,
     local_stack: bool = True,
     timeout_s: int | None = None,
+    chain_url: str | None = None,
 ) -> Invocation:
     built_template = build_dir / "template.yaml"
     if not built_template.exists():
@@ -135,7 +165,7 @@ def invoke(
         raise InvokeError(f"{logical_id}: expected exactly one layer, found {len(layers)}")
     environment = lambda_environment(spec, task_root, layers)
     if local_stack:
-        environment.update(local_stack_env())
+        environment.update(local_stack_env(chain_url))
     environment["MISSOUT_TIMEOUT_S"] = str(spec.timeout_s)
     environment["MISSOUT_LAYER_ROOT"] = str(layers[0])
 
@@ -169,21 +199,27 @@ def check_all(timeout_s: dict[str, int]) -> int:
     """Every event in events/ against the function it is for; prints one line per pair, 1 if any fails."""
     failures = 0
     events = sorted(p for p in (REPO / "events").glob("*.json") if p != DEFAULT_ENV_VARS)
-    for event in events:
-        logical_id = function_for_event(event.name)
-        invocation = invoke(logical_id, event, timeout_s=timeout_s.get(logical_id))
-        try:
-            if invocation.error is not None:
-                raise CheckFailed(f"{invocation.error['errorType']}: {invocation.error['errorMessage']}")
-            summary = check_answer(event.name, invocation.answer)
-        except CheckFailed as exc:
-            failures += 1
-            print(f"FAIL {logical_id:16} {event.name:30} {exc}", flush=True)
-            print(invocation.logs[-3000:], file=sys.stderr)
-            continue
-        print(f"ok   {logical_id:16} {event.name:30} {summary} ({invocation.seconds:.1f} s)", flush=True)
+    with local_chain() as chain_url:
+        for event in events:
+            failures += _check_one(event, timeout_s, chain_url)
     print(f"{len(events) - failures} of {len(events)} invocations answered as expected", flush=True)
     return 1 if failures else 0
+
+
+def _check_one(event: Path, timeout_s: dict[str, int], chain_url: str) -> int:
+    """1 if the event's answer is wrong (printed with the function's logs), else 0."""
+    logical_id = function_for_event(event.name)
+    invocation = invoke(logical_id, event, timeout_s=timeout_s.get(logical_id), chain_url=chain_url)
+    try:
+        if invocation.error is not None:
+            raise CheckFailed(f"{invocation.error['errorType']}: {invocation.error['errorMessage']}")
+        summary = check_answer(event.name, invocation.answer)
+    except CheckFailed as exc:
+        print(f"FAIL {logical_id:16} {event.name:30} {exc}", flush=True)
+        print(invocation.logs[-3000:], file=sys.stderr)
+        return 1
+    print(f"ok   {logical_id:16} {event.name:30} {summary} ({invocation.seconds:.1f} s)", flush=True)
+    return 0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

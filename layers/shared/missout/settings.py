@@ -201,7 +201,7 @@ class CrankSettings(BaseSettings):
 
 
 class ApiSettings(BaseSettings):
-    """The API's own knobs: rate limits (original-backend.md W19) and the pool terms it records.
+    """The API's own knobs: rate limits (docs/original-backend.md W19) and the pool terms it records.
 
     Limits are per window, shared by every Lambda instance through the database. The per-IP limit is the same
     on every route: many players share one address behind a carrier NAT, so reporting routes add a per-wallet

@@ -5,9 +5,9 @@ How async chain I/O and the synchronous `transaction()` meet
 ------------------------------------------------------------
 Routes that talk to the chain are `async def`. Chain I/O is awaited on the request's event loop through a
 session opened per request (`async with wiring.rpc.session() as rpc`): httpx clients belong to the loop that
-made them, and Mangum runs each invocation on its own loop, so only the endpoint health (`RpcPool`) is kept
-between requests. Database work is plain synchronous code in `with transaction() as conn:` blocks, handed to
-the thread pool with `run_in_threadpool`, so a slow statement never blocks the loop.
+made them, and Mangum runs each invocation on its own loop, so only the endpoint health (`RpcEndpoints`) is
+kept between requests. Database work is plain synchronous code in `with transaction() as conn:` blocks, handed
+to the thread pool with `run_in_threadpool`, so a slow statement never blocks the loop.
 
 The two never nest: a request first does all its RPC (verify the transaction, read the accounts), then opens
 one short database transaction that writes what was proven. No database transaction is ever open across an
@@ -25,7 +25,7 @@ from functools import cache
 from solders.pubkey import Pubkey
 
 from missout.chain.config import ProgramConfig
-from missout.chain.rpc import RpcPool, RpcPoolConfig
+from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig
 from missout.chain.verify import AgeWindow, PoolConfigPolicy
 from missout.settings import ApiSettings, SettingsError, api_settings, chain_settings
 
@@ -42,7 +42,7 @@ class ChainWiring:
     """Everything a reporting route needs to prove and read on-chain state."""
 
     program: ProgramConfig
-    rpc: RpcPool
+    rpc: RpcEndpoints
     policy: PoolConfigPolicy
     window: AgeWindow
 
@@ -89,7 +89,7 @@ def chain_wiring() -> ChainWiring:
     )
     window = AgeWindow(max_age=timedelta(seconds=api.report_max_age_s))
     # An API Gateway request has 30 s: two passes over the endpoints at 5 s each fit, three at 10 s do not.
-    rpc = RpcPool(chain.rpc_urls, RpcPoolConfig(request_timeout_s=5.0, read_rounds=2))
+    rpc = RpcEndpoints(chain.rpc_urls, RpcEndpointsConfig(request_timeout_s=5.0, read_rounds=2))
     return ChainWiring(program=program, rpc=rpc, policy=policy, window=window)
 
 

@@ -38,8 +38,8 @@ from missout_api.schemas import (
 
 router = APIRouter(tags=["pools"])
 
-# The original's cache lifetimes (original-backend.md §1.2): the list 30 s, one pool 20 s. Shared caches may
-# keep them too (CloudFront in front of API Gateway); a report's answer is never cached.
+# The original's cache lifetimes (docs/original-backend.md §1.2): the list 30 s, one pool 20 s. Shared caches
+# may keep them too (CloudFront in front of API Gateway); a report's answer is never cached.
 LIST_CACHE = "public, max-age=30"
 DETAIL_CACHE = "public, max-age=20"
 CLAIMABLE_CACHE = "private, max-age=5"

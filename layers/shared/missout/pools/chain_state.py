@@ -1,5 +1,5 @@
 """A pool as the chain holds it: the Pool and Participants accounts, the vault balance and the mint, read
-together so a record is written from one consistent view (ml-program.md §2.1, §2.2; here docs/program.md).
+together so a record is written from one consistent view (docs/program.md §2.1, §2.2).
 
 Two `getMultipleAccounts` calls: the pool first (its mint and vault are named inside it), then the mint, the
 vault and the mint's Metaplex metadata account. Each answer carries the slot it was read at; a view older than

@@ -1,4 +1,5 @@
-"""Fixed-window rate limits shared by every API instance, counted in PostgreSQL (original-backend.md W19).
+"""Fixed-window rate limits shared by every API instance, counted in PostgreSQL
+(docs/original-backend.md W19).
 
 One statement per request: an upsert that adds one hit to each of the request's keys (its IP, and on the
 reporting routes its wallet) in the current window and returns the new counts. The table is UNLOGGED (a crash
