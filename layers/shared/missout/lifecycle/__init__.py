@@ -1,7 +1,6 @@
 """Pure lifecycle rules: on-chain pool state + chain clock -> the one next action (no I/O here)."""
 
-from missout.lifecycle.dead_ends import dead_end_reason
-from missout.lifecycle.decide import next_action
+from missout.lifecycle.decide import dead_end, next_action
 from missout.lifecycle.decision import CHAIN_ACTIONS, Action, Alert, Decision
 from missout.lifecycle.observed import LifecycleSettings, ObservedPool, RandomnessState
 
@@ -13,6 +12,6 @@ __all__ = [
     "LifecycleSettings",
     "ObservedPool",
     "RandomnessState",
-    "dead_end_reason",
+    "dead_end",
     "next_action",
 ]

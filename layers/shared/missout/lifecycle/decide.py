@@ -7,17 +7,18 @@ evaluated against the chain's clock, so a decision is never early by the program
 
 from __future__ import annotations
 
+import dataclasses
+
 from missout.chain.accounts import PoolStatus
 from missout.chain.addresses import ZERO_PUBKEY
-from missout.lifecycle.dead_ends import dead_end_reason
 from missout.lifecycle.decision import Action, Alert, Decision
 from missout.lifecycle.observed import LifecycleSettings, ObservedPool
-from missout.lifecycle.rules import (
-    EMERGENCY_DELAY_S,
-    FORFEIT_DELAY_S,
-    FORFEITABLE_REASONS,
+from missout.lifecycle.rules import EMERGENCY_DELAY_S, FORFEIT_DELAY_S, SWEEP_DELAY_S
+from missout.pools.payability import (
     RANDOMNESS_DEADLINE_SLOTS,
-    SWEEP_DELAY_S,
+    REFUNDABLE_REASONS,
+    UnpayableReason,
+    unpayable_reason,
 )
 
 _COMMITTED = (PoolStatus.RANDOMNESS_COMMITTED, PoolStatus.RANDOMNESS_REVEALED)
@@ -27,15 +28,9 @@ def next_action(observed: ObservedPool, now: int, slot: int, settings: Lifecycle
     pool = observed.pool
     if pool.dev_wallet != settings.dev_wallet:
         return Decision(Action.NONE, None, Alert.FOREIGN, why="the pool names another DEV wallet")
-    reason = dead_end_reason(observed, slot)
+    reason = dead_end(observed, slot)
     if reason is not None:
-        return Decision(
-            Action.WAIT,
-            now + settings.dead_end_recheck_s,
-            Alert.DEAD_END,
-            dead_end=reason,
-            why="the program offers no way to finish this pool",
-        )
+        return _dead_end(observed, now, reason, settings)
     if pool.paused:
         return Decision(
             Action.WAIT,
@@ -67,6 +62,42 @@ def next_action(observed: ObservedPool, now: int, slot: int, settings: Lifecycle
     return _closed(observed, now)
 
 
+def dead_end(observed: ObservedPool, slot: int) -> UnpayableReason | None:
+    """The permanent dead end the pool is in (docs/program.md §4.5, §5.1, §5.2, §9.2), if any."""
+    vault = observed.vault_amount if observed.vault_amount is not None else 0
+    return unpayable_reason(observed.pool, vault_balance=vault, slot=slot)
+
+
+def _dead_end(
+    observed: ObservedPool, now: int, reason: UnpayableReason, settings: LifecycleSettings
+) -> Decision:
+    """No transaction towards a payout that must fail: alert and keep watching. Two steps stay allowed
+    because they lead *out* of harm's way, never into a dead end: sweeping an Open pool that can never pay
+    (it becomes Cancelled, where players refund themselves and the surplus is harmless, §5.2), and the rent
+    claim of a pool whose seats were all refunded before a pause wiped its reason."""
+    watch = Decision(
+        Action.WAIT,
+        now + settings.dead_end_recheck_s,
+        Alert.DEAD_END,
+        dead_end=reason.value,
+        why="the program offers no way to pay this pool out",
+    )
+    pool = observed.pool
+    if pool.paused:
+        return watch
+    escape: Decision | None = None
+    if pool.status is PoolStatus.OPEN:
+        escape = _open(observed, now, settings)
+    elif pool.status is PoolStatus.CANCELLED and observed.participants_count == 0:
+        escape = _rent(observed, now, pool.close_time + FORFEIT_DELAY_S + 1)
+    if escape is None:
+        return watch
+    if escape.sends:
+        return dataclasses.replace(watch, action=escape.action, check_at=now, why=escape.why)
+    soonest = min(now + settings.dead_end_recheck_s, escape.check_at or now)
+    return dataclasses.replace(watch, check_at=soonest, why=escape.why)
+
+
 def _slots_left(observed: ObservedPool, slot: int) -> int | None:
     if observed.pool.status not in _COMMITTED:
         return None
@@ -85,7 +116,8 @@ def _committed(observed: ObservedPool, now: int, slot: int, settings: LifecycleS
     pool = observed.pool
     left = _slots_left(observed, slot)
     assert left is not None
-    assert left >= 0
+    if left < 0:  # reached only for RandomnessRevealed, which the program never stores
+        return _dead_end(observed, now, UnpayableReason.RANDOMNESS_DEADLINE_MISSED, settings)
     alert = Alert.DEADLINE_AT_RISK if left < settings.deadline_warning_slots else None
     if pool.randomness_account == ZERO_PUBKEY:
         # A mock request already fixed the value on chain; selecting only reads it. Finishing is safe
@@ -117,7 +149,7 @@ def _ended(observed: ObservedPool, now: int, settings: LifecycleSettings) -> Dec
 
 def _cancelled(observed: ObservedPool, now: int, settings: LifecycleSettings) -> Decision:
     pool = observed.pool
-    if pool.status_reason in FORFEITABLE_REASONS:
+    if pool.status_reason in REFUNDABLE_REASONS:
         finalize_from = pool.close_time + FORFEIT_DELAY_S + 1  # `now > close_time + 30 d`
         if now >= finalize_from:
             return Decision(Action.FINALIZE_FORFEITED, now, why="refunds unclaimed for 30 days")

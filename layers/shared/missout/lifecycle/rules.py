@@ -8,6 +8,5 @@ SWEEP_DELAY_S = 604_800  # sweep_expired_pool: now > expire_time + this
 EMERGENCY_DELAY_S = 86_400  # emergency reveal (allow_mock pools): now > unlock_time + this
 PAYOUT_TIMEOUT_S = 604_800  # after unlock_time + this anyone may select and pay
 FORFEIT_DELAY_S = 2_592_000  # finalize_forfeited_pool / dev claim_rent: now > close_time + this
-RANDOMNESS_DEADLINE_SLOTS = 3_000  # select_winner must land at slot <= commit_slot + this
 NOMINAL_SLOT_S = 0.4  # to turn a slot distance into a time to look again
-FORFEITABLE_REASONS = frozenset({1, 5, 6})  # claim_refund / finalize accept only these status_reason values
+# The randomness deadline and the refundable reasons live with the dead-end rules: missout.pools.payability.
