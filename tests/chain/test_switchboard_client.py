@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from missout.chain.switchboard import (
     GatewayClient,
     GatewayRejected,
     GatewayRetryPolicy,
+    GatewayTooEarly,
     GatewayUnavailable,
     RandomnessAccount,
     SwitchboardAccountError,
@@ -32,6 +34,7 @@ from missout.chain.switchboard import (
     choose_oracle,
     commit_and_request,
     derive_randomness_keypair,
+    is_dead_request,
     load_randomness,
     randomness_init,
     reveal_and_select,
@@ -128,17 +131,54 @@ def test_randomness_keypair_is_deterministic_per_pool_and_never_shared() -> None
         derive_randomness_keypair(b"short", pool)
 
 
-def test_randomness_decoding_reads_184_bytes_and_refuses_other_accounts() -> None:
+def test_randomness_decoding_reads_the_480_byte_layout_and_the_older_408_byte_one() -> None:
     data = bytearray(480)
     data[:8] = bytes([10, 66, 229, 135, 220, 239, 217, 114])
-    data[104:112] = (77).to_bytes(8, "little")
-    decoded = RandomnessAccount.decode(bytes(data[:184]))
-    assert (decoded.seed_slot, decoded.reveal_slot, decoded.is_revealed) == (77, 0, False)
-    assert RandomnessAccount.decode(bytes(data)) == decoded  # the longer layout reads the same
+    data[104:112] = (77).to_bytes(8, "little")  # seed_slot
+    data[184:192] = (555).to_bytes(8, "little")  # lut_slot
+    data[408:472] = bytes(range(64))  # active_secp256k1_signer
+    data[472:480] = (1_800_000_123).to_bytes(8, "little", signed=True)  # its expiration
+    full = RandomnessAccount.decode(bytes(data))
+    assert (full.seed_slot, full.reveal_slot, full.is_revealed) == (77, 0, False)
+    assert (full.lut_slot, full.active_secp256k1_signer, full.active_secp256k1_expiration) == (
+        555,
+        bytes(range(64)),
+        1_800_000_123,
+    )
+    short = RandomnessAccount.decode(bytes(data[:408]))
+    assert (short.seed_slot, short.lut_slot, short.active_secp256k1_expiration) == (77, None, None)
     with pytest.raises(SwitchboardAccountError, match="too short"):
         RandomnessAccount.decode(bytes(data[:183]))
     with pytest.raises(SwitchboardAccountError, match="not a randomness account"):
         RandomnessAccount.decode(bytes(8) + bytes(data[8:]))
+
+
+@pytest.mark.parametrize(
+    ("seed_slot", "reveal_slot", "revealed"),
+    [
+        (0, 0, False),  # never committed
+        (100, 0, False),  # committed, not revealed
+        (100, 101, True),  # revealed after the commit
+        (200, 101, False),  # re-committed: the older reveal does not count, even if not cleared
+        (200, 200, False),  # a reveal can never land in the seed slot itself
+    ],
+)
+def test_is_revealed_compares_reveal_slot_with_seed_slot(
+    seed_slot: int, reveal_slot: int, revealed: bool
+) -> None:
+    account = replace(COMMITTED, seed_slot=seed_slot, reveal_slot=reveal_slot, value=bytes(range(32)))
+    assert account.is_revealed is revealed
+
+
+def test_a_request_is_dead_once_its_oracle_key_expires_and_not_before() -> None:
+    account = replace(COMMITTED, active_secp256k1_expiration=1_000)
+    assert not is_dead_request(account, now=969, margin_s=30)
+    assert is_dead_request(account, now=970, margin_s=30)
+    assert is_dead_request(account, now=1_000)
+    assert not is_dead_request(replace(account, reveal_slot=COMMITTED.seed_slot + 1), now=2_000)  # revealed
+    assert not is_dead_request(replace(account, seed_slot=0), now=2_000)  # nothing committed
+    assert not is_dead_request(replace(account, active_secp256k1_expiration=None), now=2_000)  # unknown
+    assert not is_dead_request(replace(account, active_secp256k1_expiration=0), now=2_000)
 
 
 # -- gateway failures ------------------------------------------------------------------------------------
@@ -198,6 +238,14 @@ async def test_gateway_request_body_is_what_the_sdk_sends() -> None:
     assert "rpc" not in seen[0]  # our RPC URL (maybe with a key) is not handed to the oracle operator
 
 
+async def test_gateway_request_carries_the_configured_public_rpc_url() -> None:
+    seen: list[dict[str, object]] = []
+    async with gateway_http(scripted_gateway([(200, GOOD_BODY)], seen)) as http:
+        client = GatewayClient(http, FAST, rpc_url="https://api.devnet.solana.com")
+        await client.reveal(GATEWAY_URL, Pubkey.new_unique(), COMMITTED, plenty)
+    assert seen[0]["rpc"] == "https://api.devnet.solana.com"
+
+
 async def test_gateway_500_is_retried_with_backoff() -> None:
     seen = await reveal_with([(500, {"error": "boom"}), (200, GOOD_BODY)])
     assert len(seen) == 2
@@ -224,11 +272,18 @@ async def test_gateway_failures_are_classified_and_retried_until_the_attempts_ru
     assert len(seen) == FAST.max_attempts
 
 
-async def test_gateway_4xx_is_not_retried() -> None:
+async def test_gateway_too_early_4xx_is_retried_until_it_answers() -> None:
+    seen = await reveal_with([(400, {"error": "slot not found"}), (425, {}), (200, GOOD_BODY)])
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 413, 415])
+async def test_gateway_4xx_about_the_request_itself_is_not_retried(status: int) -> None:
     seen: list[dict[str, object]] = []
-    async with gateway_http(scripted_gateway([(400, {"error": "bad slot"})], seen)) as http:
-        with pytest.raises(GatewayRejected, match="HTTP 400"):
+    async with gateway_http(scripted_gateway([(status, {"error": "no"})], seen)) as http:
+        with pytest.raises(GatewayRejected, match=f"HTTP {status}") as caught:
             await GatewayClient(http, FAST).reveal(GATEWAY_URL, Pubkey.new_unique(), COMMITTED, plenty)
+    assert not isinstance(caught.value, GatewayTooEarly)
     assert len(seen) == 1
 
 

@@ -84,6 +84,11 @@ class ChainSettings(BaseSettings):
     treasury_wallet_pubkey: str | None = None
     switchboard_program_id: str = "Aio4gaXjXzJNVLtzwtNVmSqGKpANtXhybbkhtAC94ji2"
     switchboard_queue: str = "EYiAmGSdsQTuCw413V5BzaruWuCCSDgTPtBGvLkXHbe7"
+    # Sent as the `rpc` field of Switchboard reveal requests (docs/switchboard.md "Reveal"): the oracle
+    # operator sees it, so it must be a key-less public endpoint, never one of SOLANA_RPC_URLS with a key.
+    switchboard_reveal_rpc_url: str | None = Field(
+        default=None, description="key-less public RPC URL, e.g. https://api.devnet.solana.com"
+    )
 
     @field_validator(
         "program_id",
@@ -103,6 +108,22 @@ class ChainSettings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"not an http(s) URL: {url[:40]!r}")
         return value
+
+    @field_validator("switchboard_reveal_rpc_url", mode="before")
+    @classmethod
+    def _public_rpc_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # SAM passes an unset parameter as ""
+        if not isinstance(value, str):
+            return value
+        url = value.strip()
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest:
+            raise ValueError("not an http(s) URL")
+        # Keys travel in the query (?api-key=) or as user:password@; neither may reach an oracle operator.
+        if "?" in rest or "#" in rest or "@" in rest.split("/", 1)[0]:
+            raise ValueError("must be a key-less public endpoint (no query string, fragment or credentials)")
+        return url
 
     @property
     def rpc_urls(self) -> list[str]:

@@ -43,7 +43,8 @@ def reveal_and_select(
     reveal: RevealResponse,
     dev_wallet: Pubkey,
 ) -> list[Instruction]:
-    """Reveal with the gateway's answer for the oracle assigned at commit, then select the winner."""
+    """Reveal with the gateway's answer for the oracle assigned at commit (naming the queue the randomness
+    account belongs to), then select the winner."""
     return [
         randomness_reveal(
             config,
@@ -54,6 +55,7 @@ def reveal_and_select(
             reveal.signature,
             reveal.recovery_id,
             reveal.value,
+            queue=account.queue,
         ),
         build_select_winner(pool_program_id, pool, randomness, dev_wallet),
     ]

@@ -1,9 +1,12 @@
-"""Client of a Switchboard oracle gateway's reveal endpoint (solana.md §1.7 "Gateway reveal API").
+"""Client of a Switchboard oracle gateway's reveal endpoint (docs/solana.md §1.7 "Gateway reveal API",
+docs/switchboard.md "Reveal").
 
 The answer feeds an on-chain signature check, so a bad gateway can only make the reveal fail, never forge a
 value; still every length is checked here so a malformed answer fails loudly before a transaction is built.
 Retries use exponential backoff (×1.5, capped) within the caller's time budget: a Lambda must stop before
-its deadline rather than die inside a request.
+its deadline rather than die inside a request. A 4xx usually means "too early" (the gateway's RPC has not
+seen the seed slot yet) and is retried like an outage; only the few statuses that say the request itself is
+wrong (authentication, no such route, unacceptable body) stop at once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,10 @@ from missout.chain.switchboard.accounts import RandomnessAccount
 
 REVEAL_PATH = "/gateway/api/v1/randomness_reveal"
 _SIGNATURE_BYTES, _VALUE_BYTES = 64, 32
+# 4xx answers about the request itself (credentials, path, method, body size or type), not its timing.
+_PERMANENT_4XX = frozenset({401, 403, 404, 405, 413, 415})
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class GatewayError(Exception):
@@ -40,9 +47,15 @@ class GatewayBadResponse(GatewayError):
 
 
 class GatewayRejected(GatewayError):
-    """HTTP 4xx: the gateway refused this request; asking the same way again will not help."""
+    """HTTP 401/403/404/405/413/415: the gateway refused the request itself; asking again will not help."""
 
     retryable = False
+
+
+class GatewayTooEarly(GatewayRejected):
+    """Any other HTTP 4xx: what a gateway answers while its RPC has not yet seen the seed slot. Retried."""
+
+    retryable = True
 
 
 class GatewayBudgetExhausted(GatewayError):
@@ -65,12 +78,19 @@ class RevealResponse:
 class GatewayRetryPolicy:
     request_timeout_s: float = 10.0
     max_attempts: int = 6
-    first_delay_s: float = 3.0  # the SDK's own pause before retrying revealIx
+    first_delay_s: float = 3.0  # pause after the first failure
     backoff_factor: float = 1.5
     max_delay_s: float = 10.0
+    # The SDK's revealIx waits 3 s before asking: the gateway's own RPC must have seen the commit's slot.
+    after_commit_s: float = 3.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.request_timeout_s <= 0 or self.backoff_factor < 1:
+        if (
+            self.max_attempts < 1
+            or self.request_timeout_s <= 0
+            or self.backoff_factor < 1
+            or self.after_commit_s < 0
+        ):
             raise ValueError(f"unusable gateway retry policy: {self}")
 
     def delay_after(self, attempt: int) -> float:
@@ -78,14 +98,20 @@ class GatewayRetryPolicy:
         return min(self.max_delay_s, self.first_delay_s * self.backoff_factor ** (attempt - 1))
 
 
-def reveal_request_body(randomness: Pubkey, account: RandomnessAccount) -> dict[str, Any]:
-    """The JSON the SDK posts. The optional `rpc` field is left out on purpose: it would hand our RPC URL
-    (possibly carrying an API key) to the oracle operator."""
-    return {
+def reveal_request_body(
+    randomness: Pubkey, account: RandomnessAccount, rpc_url: str | None = None
+) -> dict[str, Any]:
+    """The JSON the SDK posts. Newer SDKs add `rpc` (the caller's endpoint, for the gateway to read the chain
+    with); we send it only when a key-less public endpoint is configured, never our own RPC URL, which may
+    carry an API key."""
+    body: dict[str, Any] = {
         "slothash": list(account.seed_slothash),
         "randomness_key": bytes(randomness).hex(),
         "slot": account.seed_slot,
     }
+    if rpc_url:
+        body["rpc"] = rpc_url
+    return body
 
 
 def parse_reveal_response(body: object) -> RevealResponse:
@@ -111,11 +137,25 @@ def parse_reveal_response(body: object) -> RevealResponse:
 
 class GatewayClient:
     """Reveal requests over one `httpx.AsyncClient` (owned by the caller: clients are bound to the event
-    loop that made them)."""
+    loop that made them). `rpc_url` is the key-less public endpoint sent as the body's `rpc` field (None:
+    left out); `sleep` is how every pause is taken (tests pass one that records instead of waiting)."""
 
-    def __init__(self, http: httpx.AsyncClient, policy: GatewayRetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        policy: GatewayRetryPolicy | None = None,
+        *,
+        rpc_url: str | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._http = http
         self._policy = policy or GatewayRetryPolicy()
+        self._rpc_url = rpc_url
+        self.sleep = sleep
+
+    @property
+    def policy(self) -> GatewayRetryPolicy:
+        return self._policy
 
     async def reveal_once(
         self, gateway_url: str, randomness: Pubkey, account: RandomnessAccount
@@ -127,7 +167,7 @@ class GatewayClient:
             # httpx's own timeout covers network phases; the outer one also bounds in-process transports.
             async with asyncio.timeout(timeout):
                 response = await self._http.post(
-                    url, json=reveal_request_body(randomness, account), timeout=timeout
+                    url, json=reveal_request_body(randomness, account, self._rpc_url), timeout=timeout
                 )
         except TimeoutError:
             raise GatewayUnavailable(f"{url}: no answer within {timeout}s") from None
@@ -138,8 +178,12 @@ class GatewayClient:
         status = response.status_code
         if status == 429 or status >= 500:
             raise GatewayUnavailable(f"{url}: HTTP {status}")
-        if status != 200:
+        if status in _PERMANENT_4XX:
             raise GatewayRejected(f"{url}: HTTP {status}: {response.text[:200]}")
+        if 400 <= status < 500:
+            raise GatewayTooEarly(f"{url}: HTTP {status}: {response.text[:200]}")
+        if status != 200:
+            raise GatewayBadResponse(f"{url}: unexpected HTTP {status}")
         try:
             body = response.json()
         except ValueError:
@@ -166,7 +210,7 @@ class GatewayClient:
                     f"time budget left no room for reveal attempt {attempt}", last
                 ) from last
             if pause:
-                await asyncio.sleep(pause)
+                await self.sleep(pause)
             try:
                 return await self.reveal_once(gateway_url, randomness, account)
             except GatewayError as failure:

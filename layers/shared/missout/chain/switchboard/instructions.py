@@ -1,6 +1,7 @@
-"""The three Switchboard On-Demand randomness instructions, encoded by hand (there is no Python SDK worth
-depending on, solana.md §1.7). Account orders follow the `sb_on_demand` IDL snapshot of solana.md §1.2; the
-local chain's model reads the same facts independently and a localnet test runs these against it."""
+"""The four Switchboard On-Demand randomness instructions, encoded by hand (there is no Python SDK worth
+depending on, docs/solana.md §1.7). Account orders follow the deployed `sb_on_demand` IDL (docs/solana.md
+§1.2; `randomness_close` in docs/switchboard.md); the local chain's model reads the same facts independently
+and localnet tests run these against it."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from missout.chain.switchboard.keys import (
 RANDOMNESS_INIT = anchor_discriminator("global", "randomness_init")
 RANDOMNESS_COMMIT = anchor_discriminator("global", "randomness_commit")
 RANDOMNESS_REVEAL = anchor_discriminator("global", "randomness_reveal")
+RANDOMNESS_CLOSE = anchor_discriminator("global", "randomness_close")
 
 REVEAL_SIGNATURE_BYTES = 64
 REVEAL_VALUE_BYTES = 32
@@ -89,8 +91,12 @@ def randomness_reveal(
     signature: bytes,
     recovery_id: int,
     value: bytes,
+    *,
+    queue: Pubkey | None = None,
 ) -> Instruction:
-    """Store the oracle's signed `value`; the program verifies `signature` against the committed seed."""
+    """Store the oracle's signed `value`; the program verifies `signature` against the committed seed.
+    `queue` should be the randomness account's own queue (`RandomnessAccount.queue`); `config.queue` is only
+    the fallback for callers that have not read the account."""
     if len(signature) != REVEAL_SIGNATURE_BYTES:
         raise ValueError(f"reveal signature must be {REVEAL_SIGNATURE_BYTES} bytes, got {len(signature)}")
     if len(value) != REVEAL_VALUE_BYTES:
@@ -101,7 +107,7 @@ def randomness_reveal(
     accounts = [
         _writable(randomness),
         _readonly(oracle),
-        _readonly(config.queue),
+        _readonly(queue or config.queue),
         _writable(oracle_stats_address(program_id, oracle)),
         _readonly(authority, signer=True),
         _writable(payer, signer=True),
@@ -114,3 +120,25 @@ def randomness_reveal(
     ]
     data = RANDOMNESS_REVEAL + signature + bytes([recovery_id]) + value
     return Instruction(program_id, data, accounts)
+
+
+def randomness_close(
+    config: SwitchboardConfig, randomness: Pubkey, authority: Pubkey, lut_slot: int
+) -> Instruction:
+    """Close `randomness` and its reward escrow, paying their rent to `authority` (which signs). `lut_slot` is
+    the account's own `lut_slot` (`RandomnessAccount.lut_slot`, the `recent_slot` of its init): the lookup
+    table is addressed by it. No arguments; accounts in the deployed IDL's order."""
+    program_id = config.program_id
+    accounts = [
+        _writable(randomness),
+        _writable(reward_escrow_address(randomness)),
+        _writable(authority, signer=True),
+        _readonly(program_state_address(program_id)),
+        _readonly(SYSTEM_PROGRAM_ID),
+        _readonly(TOKEN_PROGRAM_ID),
+        _readonly(WRAPPED_SOL_MINT),
+        _writable(lut_address(program_id, randomness, lut_slot)),
+        _readonly(lut_signer_address(program_id, randomness)),
+        _readonly(ADDRESS_LOOKUP_TABLE_PROGRAM_ID),
+    ]
+    return Instruction(program_id, RANDOMNESS_CLOSE, accounts)
