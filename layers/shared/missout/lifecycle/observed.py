@@ -45,3 +45,5 @@ class LifecycleSettings:
     # The DEV wallet may take an Ended pool's rent at once (close_time is 0, docs/program.md §3.9); we wait
     # this long after the end so the creator, who paid that rent, can take it back first.
     dev_rent_grace_s: int = 2_592_000
+    # Close the Switchboard randomness account after the payout (its rent goes back to the DEV wallet).
+    close_randomness: bool = True

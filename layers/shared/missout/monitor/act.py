@@ -32,14 +32,17 @@ from missout.chain.send import DurableSender, SendOutcome, SendResult
 from missout.chain.switchboard import (
     GatewayClient,
     GatewayError,
+    GatewayHealthProbe,
     NoEligibleOracle,
+    RandomnessRequestDead,
     SwitchboardAccountError,
     SwitchboardConfig,
     choose_oracle,
     commit_and_request,
     derive_randomness_keypair,
-    load_oracle,
+    fetch_reveal,
     load_randomness,
+    randomness_close,
     randomness_init,
     reveal_and_select,
 )
@@ -99,8 +102,10 @@ class Actor:
         dev: Keypair,
         gateway: GatewayClient,
         config: ActorConfig,
+        health: GatewayHealthProbe | None = None,
     ) -> None:
         self._rpc, self._sender, self._dev, self._gateway, self._config = rpc, sender, dev, gateway, config
+        self._health = health
 
     async def act(
         self, pool_id: int, read: PoolRead, decision: Decision, now: int, remaining_ms: RemainingMs
@@ -113,7 +118,9 @@ class Actor:
         action = decision.action
         try:
             if action is Action.UNLOCK:
-                return await self._send(pool_id, "unlock_pool", [build_unlock_pool(program, address, dev)], remaining_ms)
+                return await self._send(
+                    pool_id, "unlock_pool", [build_unlock_pool(program, address, dev)], remaining_ms
+                )
             if action is Action.REQUEST_RANDOMNESS:
                 return await self._request_randomness(pool_id, address, now, remaining_ms)
             if action is Action.REQUEST_MOCK_RANDOMNESS:
@@ -125,7 +132,7 @@ class Actor:
                 ix = build_select_winner(program, address, MOCK_RANDOMNESS_ACCOUNT, dev)
                 return await self._send(pool_id, "select_winner", [ix], remaining_ms)
             if action is Action.EMERGENCY_DRAW:
-                # The bound account, unrevealed: the program takes its emergency branch (docs/program.md §4.2).
+                # The bound account, unrevealed: the program's emergency branch (docs/program.md §4.2).
                 ix = build_select_winner(program, address, pool.randomness_account, dev)
                 return await self._send(pool_id, "select_winner", [ix], remaining_ms)
             if action is Action.PAYOUT:
@@ -137,13 +144,15 @@ class Actor:
             if action is Action.FINALIZE_FORFEITED:
                 ix = build_finalize_forfeited_pool(program, keys, pool.treasury_wallet, dev)
                 return await self._send(pool_id, "finalize_forfeited_pool", [ix], remaining_ms)
+            if action is Action.CLOSE_RANDOMNESS:
+                return await self._close_randomness(pool_id, read, remaining_ms)
             if action is Action.CLAIM_RENT:
                 # Called by the DEV wallet, the program sends the rent to the treasury wallet (§3.9).
                 ix = build_claim_rent(program, keys, pool.treasury_wallet, dev)
                 return await self._send(pool_id, "claim_rent", [ix], remaining_ms)
         except RpcError as exc:
             return ActResult(Progress.FAILED, error=f"rpc: {exc}"[:300])
-        except (GatewayError, NoEligibleOracle, SwitchboardAccountError) as exc:
+        except (GatewayError, NoEligibleOracle, SwitchboardAccountError, RandomnessRequestDead) as exc:
             return ActResult(Progress.FAILED, error=f"switchboard: {type(exc).__name__}: {exc}"[:300])
         raise ValueError(f"{action} is not a chain action")
 
@@ -174,7 +183,7 @@ class Actor:
             created = await self._send(pool_id, "randomness_init", [ix], remaining_ms, (randomness,))
             if created.progress is not Progress.DONE:
                 return created
-        oracle = await choose_oracle(self._rpc, config, now)
+        oracle = await choose_oracle(self._rpc, config, now, health=self._health)
         bundle = commit_and_request(config, self._config.program_id, address, key, oracle.key, dev)
         return await self._send(pool_id, "request_randomness", bundle, remaining_ms)
 
@@ -184,13 +193,23 @@ class Actor:
         assert read.observed is not None
         config, dev, address = self._config.switchboard, self._dev.pubkey(), read.address
         key = read.observed.pool.randomness_account
-        account = read.randomness or await load_randomness(self._rpc, config, key)
-        if account is None:
-            return ActResult(Progress.FAILED, error=f"randomness account {key} does not exist")
-        if account.is_revealed:
+        if read.randomness is not None and read.randomness.is_revealed:
             ixs = [build_select_winner(self._config.program_id, address, key, dev)]
         else:
-            oracle = await load_oracle(self._rpc, config, account.oracle)
-            reveal = await self._gateway.reveal(oracle.gateway_uri, key, account, remaining_ms)
-            ixs = reveal_and_select(config, self._config.program_id, address, key, account, reveal, dev)
+            prepared = await fetch_reveal(self._rpc, config, self._gateway, key, remaining_ms=remaining_ms)
+            ixs = reveal_and_select(
+                config, self._config.program_id, address, key, prepared.account, prepared.response, dev
+            )
         return await self._send(pool_id, "select_winner", ixs, remaining_ms)
+
+    async def _close_randomness(self, pool_id: int, read: PoolRead, remaining_ms: RemainingMs) -> ActResult:
+        """After the payout the randomness account is only rent: close it back to the DEV wallet."""
+        assert read.observed is not None
+        key = read.observed.pool.randomness_account
+        account = read.randomness
+        if account is None:
+            return ActResult(Progress.DONE)  # gone already
+        if account.lut_slot is None:
+            return ActResult(Progress.FAILED, error=f"randomness {key}: short account, no lut_slot to close")
+        ix = randomness_close(self._config.switchboard, key, self._dev.pubkey(), account.lut_slot)
+        return await self._send(pool_id, "randomness_close", [ix], remaining_ms)

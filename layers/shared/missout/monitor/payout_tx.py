@@ -69,9 +69,7 @@ async def find_payout_signature(rpc: RpcSession, program_id: Pubkey, pool: Pubke
     return None
 
 
-async def read_payout(
-    rpc: RpcSession, program_id: Pubkey, pool: Pubkey, signature: Signature
-) -> PayoutFacts:
+async def read_payout(rpc: RpcSession, program_id: Pubkey, pool: Pubkey, signature: Signature) -> PayoutFacts:
     fetched = await fetch_transaction(rpc, signature)
     return payout_facts(fetched, program_id, pool)
 

@@ -24,6 +24,7 @@ class DuePool:
     id: int
     address: str
     status: str
+    next_check_at: datetime
     failure_count: int
     stuck_reason: str | None
     unpayable_reason: str | None
@@ -38,6 +39,7 @@ _RETURNED = (
     pools.c.id,
     pools.c.pool_address,
     pools.c.status,
+    pools.c.next_check_at,
     pools.c.failure_count,
     pools.c.stuck_reason,
     pools.c.unpayable_reason,
@@ -50,6 +52,7 @@ def _due_pool(row: object) -> DuePool:
         id=int(values["id"]),
         address=str(values["pool_address"]),
         status=str(values["status"]),
+        next_check_at=values["next_check_at"],
         failure_count=int(values["failure_count"]),
         stuck_reason=values["stuck_reason"],
         unpayable_reason=values["unpayable_reason"],
