@@ -1,8 +1,10 @@
-"""A full pool driven from Locked to paid out by monitor ticks alone, through the modelled Switchboard flow."""
+"""A full pool driven from Locked to paid out by monitor ticks alone, through the modelled Switchboard."""
 
 from __future__ import annotations
 
 import asyncio
+
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -17,8 +19,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
 
 @pytest.fixture
-def world(app_database: TestDatabase, direct_engine: Engine) -> MonitorWorld:
-    return MonitorWorld(b"monitor-one-pool", direct_engine)
+def world(app_database: TestDatabase, direct_engine: Engine) -> Iterator[MonitorWorld]:
+    made = MonitorWorld(b"monitor-one-pool", direct_engine)
+    yield made
+    made.close()
 
 
 async def drive_until(world: MonitorWorld, done: object, ticks: int = 30) -> int:

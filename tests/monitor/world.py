@@ -23,6 +23,7 @@ from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
 from missout.db.tables import crank_intents, pools
 from missout.lifecycle import LifecycleSettings
 from missout.monitor.backoff import BackoffPolicy
+from missout.monitor.engine import monitor_engine, reset_monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from tests.support.crank_world import ENTRY, LOCK_SECONDS, PROGRAM_ID, CrankWorld
@@ -48,6 +49,11 @@ class MonitorWorld(CrankWorld):
             self.fund(wallet.pubkey(), 0)
         self._registered = 0
         self.rng = random.Random(7)
+        reset_monitor_engine()  # the test database's URL was just set
+        self.app_engine = monitor_engine()
+
+    def close(self) -> None:
+        reset_monitor_engine()
 
     def fund(self, owner: Pubkey, amount: int) -> Pubkey:
         token = pack_token_account(TokenAccount(mint=self.mint, owner=owner, amount=amount))
@@ -107,6 +113,7 @@ class MonitorWorld(CrankWorld):
                 switchboard=SwitchboardConfig.devnet(),
                 config=config or self.config(),
                 remaining_ms=plenty,
+                engine=self.app_engine,
                 send_policy=FAST_SEND,
                 gateway_policy=FAST_GATEWAY,
                 probe_gateway_health=False,
