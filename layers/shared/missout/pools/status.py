@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from missout.chain.accounts import PoolStatus, StatusReason
+from missout.pools.payability import UnpayableReason
 
 # On-chain status -> database text. The names follow the program's own (lower snake case), in ordinal order.
 _TO_DB: MappingProxyType[PoolStatus, str] = MappingProxyType(
@@ -29,16 +30,9 @@ TERMINAL_POOL_STATUSES: tuple[str, ...] = (CLOSED,)
 # `Pool.status_reason` as the program writes it (3 is never written).
 STATUS_REASONS: tuple[int, ...] = tuple(int(r) for r in sorted(StatusReason))
 
-# Why a pool can never be paid out although it is not finished (docs/program.md §5.1, §5.2, §9.2): the vault
-# holds more or less than `total_amount`; the pot overflows the program's u64 fee arithmetic; the randomness
-# deadline passed with no emergency path; a Cancelled pool was paused, which wiped its cancel reason.
-VAULT_MISMATCH = "vault_mismatch"
-UNPAYABLE_REASONS: tuple[str, ...] = (
-    VAULT_MISMATCH,
-    "pot_overflow",
-    "randomness_deadline_missed",
-    "paused_cancelled",
-)
+# Why a pool can never be paid out although it is not finished: the closed set `pools.payability` names
+# (docs/program.md §5.1, §5.2, §9.2), which `pools.unpayable_reason`'s CHECK accepts.
+UNPAYABLE_REASONS: tuple[str, ...] = tuple(reason.value for reason in UnpayableReason)
 
 
 def db_status(status: PoolStatus) -> str:
