@@ -4,7 +4,7 @@ action on chain exactly once."""
 from __future__ import annotations
 
 import asyncio
-
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +18,7 @@ from tests.support.database import TestDatabase
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
-POOLS = int(__import__("os").environ.get("MONITOR_TEST_POOLS", "100"))
+POOLS = int(os.environ.get("MONITOR_TEST_POOLS", "100"))
 ACTIONS_PER_POOL = ["unlock_pool", "randomness_init", "request_randomness", "select_winner", "payout_winner"]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
 from localnet.spl_token import TOKEN_PROGRAM_ID, TokenAccount, pack_token_account, unpack_token_account
-from missout.chain.accounts import decode_pool
+from missout.chain.accounts import decode_participants, decode_pool
 from missout.chain.pda import associated_token_address
 from missout.chain.send import SendPolicy
 from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
@@ -26,8 +26,9 @@ from missout.monitor.backoff import BackoffPolicy
 from missout.monitor.engine import monitor_engine, reset_monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
+from missout.pools.records import ChainPool, CreateTransaction, MintInfo, register_pool_from_chain
 from tests.support.crank_world import ENTRY, LOCK_SECONDS, PROGRAM_ID, CrankWorld
-from tests.support.factories import SIG, insert_mint, insert_pool
+from tests.support.factories import SIG
 
 SECRET = bytes(range(32, 64))
 FAST_SEND = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, lease_s=30)
@@ -44,7 +45,6 @@ class MonitorWorld(CrankWorld):
     def __init__(self, seed: bytes, engine: Engine) -> None:
         super().__init__(seed)
         self.engine = engine
-        insert_mint(engine, address=str(self.mint), decimals=6)
         for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
             self.fund(wallet.pubkey(), 0)
         self._registered = 0
@@ -65,29 +65,34 @@ class MonitorWorld(CrankWorld):
         account = self.chain.get_account(associated_token_address(owner, self.mint, TOKEN_PROGRAM_ID))
         return 0 if account is None else unpack_token_account(bytes(account.data)).amount
 
-    def register(self, pool: Pubkey, **overrides: Any) -> int:
-        """The pool's record as a verified create report leaves it (set-up, over the direct URL)."""
+    def register(self, pool: Pubkey) -> int:
+        """Record the pool as a verified create report does (`pools.records`), from its accounts now."""
         account = self.chain.get_account(pool)
         assert account is not None
         state = decode_pool(bytes(account.data))
+        listed = self.chain.get_account(state.participants_account)
+        assert listed is not None
         self._registered += 1
-        row: dict[str, Any] = {
-            "pool_address": str(pool),
-            "mint": str(self.mint),
-            "creator_wallet": str(state.creator),
-            "entry_amount": state.amount,
-            "max_participants": state.max_participants,
-            "participants_count": 1,
-            "lock_duration_seconds": state.lock_duration,
-            "status": "open",
-            "total_amount": state.amount,
-            "dev_fee_bps": state.dev_fee_bps,
-            "burn_fee_bps": state.burn_fee_bps,
-            "treasury_fee_bps": state.treasury_fee_bps,
-            "start_time": datetime.fromtimestamp(state.start_time, tz=UTC),
-            "create_signature": SIG(50_000 + self._registered + int.from_bytes(bytes(pool)[:3], "little")),
-        }
-        return insert_pool(self.engine, **(row | overrides))
+        chain_pool = ChainPool(
+            state, decode_participants(bytes(listed.data)), self.vault_balance(pool), self.chain.clock.slot
+        )
+        create = CreateTransaction(
+            signature=SIG(50_000 + self._registered),
+            slot=self.chain.clock.slot,
+            block_time=datetime.fromtimestamp(state.start_time, tz=UTC),
+        )
+        with self.engine.begin() as conn:
+            registration = register_pool_from_chain(
+                conn,
+                address=pool,
+                state=chain_pool,
+                mint=MintInfo(self.mint, 6, TOKEN_PROGRAM_ID),
+                create=create,
+            )
+        return registration.pool_id
+
+    def vault_balance(self, pool: Pubkey) -> int:
+        return self.balance(pool)
 
     def config(self, holder: str = "test-run", **overrides: Any) -> TickConfig:
         lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey(), close_randomness=False)

@@ -25,15 +25,15 @@ from missout.chain.rpc import RpcError, RpcSession
 from missout.chain.send import DurableSender
 from missout.db.tables import crank_intents, pool_payouts, pools
 from missout.db.transaction import transaction
-from missout.lifecycle import Action, Alert, Decision, LifecycleSettings, dead_end, next_action
+from missout.lifecycle import Action, Alert, Decision, LifecycleSettings, next_action
 from missout.monitor.act import Actor, ActResult, Progress
 from missout.monitor.backoff import BackoffPolicy
 from missout.monitor.payout_tx import PayoutUnreadable, find_payout_signature, read_payout
 from missout.monitor.read import PoolRead, Snapshot, read_pools
-from missout.monitor.record_sync import record_accounts_closed, sync_record
 from missout.observability import logger
 from missout.pools.due import DuePool, Verdict, lease_due_pools, release_pool
-from missout.pools.outcome import Payout, record_payout
+from missout.pools.outcome import Payout, record_outcome
+from missout.pools.records import ChainPool, NotThisPool, record_pool_account_closed, sync_pool_from_chain
 
 RemainingMs = Callable[[], int]
 
@@ -152,16 +152,11 @@ class Monitor:
                 self._gone(run, read, clock.slot)
                 return run
             decision = next_action(read.observed, clock.unix_timestamp, clock.slot, self._config.lifecycle)
-            reason = dead_end(read.observed, clock.slot)
-            with transaction(self._engine) as conn:
-                sync_record(
-                    conn,
-                    due.id,
-                    read.observed.pool,
-                    participants_count=read.observed.participants_count,
-                    slot=clock.slot,
-                    unpayable_reason=None if reason is None else reason.value,
-                )
+            try:
+                self._sync(due.id, read, clock.slot)
+            except NotThisPool as exc:
+                run.failure = f"record: {exc}"[:300]
+                return run
             run.decision = decision
             run.check_at_wall = _wall(decision.check_at, clock.unix_timestamp)
             self._note_alert(due, decision, report)
@@ -197,12 +192,20 @@ class Monitor:
             read, clock = snapshot.pools[address], snapshot.clock
         return run
 
+    def _sync(self, pool_id: int, read: PoolRead, slot: int) -> None:
+        observed = read.observed
+        assert observed is not None
+        assert read.participants is not None
+        state = ChainPool(observed.pool, read.participants, observed.vault_amount or 0, slot)
+        with transaction(self._engine) as conn:
+            sync_pool_from_chain(conn, pool_id, state)
+
     def _gone(self, run: _PoolRun, read: PoolRead, slot: int) -> None:
         if read.problem is not None:
             run.failure = f"unreadable: {read.problem}"
             return
         with transaction(self._engine) as conn:
-            record_accounts_closed(conn, run.due.id, slot=slot)
+            record_pool_account_closed(conn, run.due.id, slot=slot)
         run.decision = Decision(Action.NONE, None, why="accounts closed")
         run.check_at_wall = None
 
@@ -242,7 +245,7 @@ class Monitor:
             treasury_wallet=str(pool.treasury_wallet),
         )
         with transaction(self._engine) as conn:
-            recorded = record_payout(
+            recorded = record_outcome(
                 conn, pool_id=due.id, mint=str(pool.mint), payout=payout, participants=seats
             )
         logger().info(

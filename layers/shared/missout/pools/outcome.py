@@ -1,9 +1,10 @@
 """Recording a paid-out pool: the payout, the activity rows, the winner's totals and the pool's referral
-allocation, in one database transaction, at most once per pool (original-backend W9, W14, W15).
+allocation, in one database transaction, at most once per pool (docs/original-backend.md W9, W14, W15).
 
 Idempotency is carried by keys, not by reads: `pool_payouts` has one row per pool and `referral_allocations`
 one per pool; the run whose `INSERT ... ON CONFLICT DO NOTHING RETURNING` gets the row back writes the rest,
-every other run (an overlapping monitor, a resumed crash) gets nothing back and writes nothing.
+every other run (an overlapping monitor, a resumed crash) gets nothing back and writes nothing. The amounts
+are those the finalized payout transaction moved (`missout.monitor.payout_tx`), never a recomputation.
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from solders.pubkey import Pubkey
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
+from missout.chain.events import WinnerSelectedEvent
 from missout.db.tables import (
     activity,
-    pool_payouts,
-    pools,
     referral_allocations,
     referral_relations,
     referral_reward_events,
     referral_rewards,
-    winner_totals,
 )
+from missout.pools.records import record_payout
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,43 +75,33 @@ class Recorded:
     referral: ReferralSplit | None  # None: the allocation existed already
 
 
-def record_payout(
+def record_outcome(
     conn: Connection, *, pool_id: int, mint: str, payout: Payout, participants: Sequence[str]
 ) -> Recorded:
-    """Everything the payout makes true, in the caller's transaction (one `transaction()` block)."""
-    written = conn.execute(
-        insert(pool_payouts)
-        .values(
-            pool_id=pool_id,
-            mint=mint,
-            signature=payout.signature,
-            winner=payout.winner,
-            winner_amount=payout.winner_amount,
-            dev_amount=payout.dev_amount,
-            burn_amount=payout.burn_amount,
-            treasury_amount=payout.treasury_amount,
-            referral_amount=0,
-            total_amount=payout.total_amount,
-            slot=payout.slot,
-            block_time=payout.block_time,
-        )
-        .on_conflict_do_nothing(index_elements=[pool_payouts.c.pool_id])
-        .returning(pool_payouts.c.pool_id)
-    ).one_or_none()
-    conn.execute(
-        update(pools)
-        .where(pools.c.id == pool_id)
-        .values(
-            status="ended",
-            winner_wallet=payout.winner,
-            end_time=func.coalesce(pools.c.end_time, payout.block_time),
-            updated_at=func.now(),
-        )
+    """Everything the payout makes true, in the caller's transaction (one `transaction()` block): the
+    payout row and the winner's totals (`pools.records.record_payout`, once per pool), the activity rows
+    of the wallets paid, and the pool's referral allocation."""
+    event = WinnerSelectedEvent(
+        pool=Pubkey.default(),  # not read by record_payout
+        pool_id=0,
+        winner=Pubkey.from_string(payout.winner),
+        winner_amount=payout.winner_amount,
+        dev_amount=payout.dev_amount,
+        burn_amount=payout.burn_amount,
+        treasury_amount=payout.treasury_amount,
+        randomness=0,
     )
-    if written is not None:
+    written = record_payout(
+        conn,
+        pool_id,
+        event,
+        signature=payout.signature,
+        slot=payout.slot,
+        block_time=payout.block_time,
+    )
+    if written:
         _activity(conn, pool_id, payout)
-        _winner_totals(conn, mint, payout)
-    return Recorded(written is not None, allocate_referrals(conn, pool_id, mint, payout, participants))
+    return Recorded(written, allocate_referrals(conn, pool_id, mint, payout, participants))
 
 
 def allocate_referrals(
@@ -173,26 +164,3 @@ def _activity(conn: Connection, pool_id: int, payout: Payout) -> None:
             )
             .on_conflict_do_nothing()
         )
-
-
-def _winner_totals(conn: Connection, mint: str, payout: Payout) -> None:
-    conn.execute(
-        insert(winner_totals)
-        .values(
-            wallet=payout.winner,
-            mint=mint,
-            wins=1,
-            total_won=payout.winner_amount,
-            biggest_win=payout.winner_amount,
-            last_win_at=payout.block_time,
-        )
-        .on_conflict_do_update(
-            index_elements=[winner_totals.c.wallet, winner_totals.c.mint],
-            set_={
-                "wins": winner_totals.c.wins + 1,
-                "total_won": winner_totals.c.total_won + payout.winner_amount,
-                "biggest_win": func.greatest(winner_totals.c.biggest_win, payout.winner_amount),
-                "last_win_at": func.greatest(winner_totals.c.last_win_at, payout.block_time),
-            },
-        )
-    )
