@@ -27,7 +27,7 @@ from missout.monitor.engine import monitor_engine, reset_monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from missout.pools.records import ChainPool, CreateTransaction, MintInfo, register_pool_from_chain
-from tests.support.crank_world import ENTRY, LOCK_SECONDS, PROGRAM_ID, CrankWorld
+from tests.support.crank_world import ENTRY, GATEWAY_URL, LOCK_SECONDS, PROGRAM_ID, CrankWorld
 from tests.support.factories import SIG
 
 SECRET = bytes(range(32, 64))
@@ -42,8 +42,8 @@ def plenty() -> int:
 
 
 class MonitorWorld(CrankWorld):
-    def __init__(self, seed: bytes, engine: Engine) -> None:
-        super().__init__(seed)
+    def __init__(self, seed: bytes, engine: Engine, gateway_url: str = GATEWAY_URL) -> None:
+        super().__init__(seed, gateway_url)
         self.engine = engine
         for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
             self.fund(wallet.pubkey(), 0)

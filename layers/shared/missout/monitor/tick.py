@@ -158,9 +158,13 @@ class Monitor:
                 run.failure = f"record: {exc}"[:300]
                 return run
             run.decision = decision
+            logger().debug(
+                "pool decision",
+                extra={"pool": due.id, "action": decision.action.value, "why": decision.why},
+            )
             run.check_at_wall = _wall(decision.check_at, clock.unix_timestamp)
             self._note_alert(due, decision, report)
-            if step == self._config.steps_per_pool or remaining_ms() < 4_000:
+            if step == self._config.steps_per_pool or remaining_ms() < 1_000:
                 run.later = decision.action is not Action.WAIT
                 return run
             if decision.action is Action.RECORD_OUTCOME:
