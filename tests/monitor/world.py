@@ -5,22 +5,31 @@ ticks (`missout.monitor.run.run_tick`) with the modelled Switchboard oracle behi
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from solders.account import Account
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
 from localnet.spl_token import TOKEN_PROGRAM_ID, TokenAccount, pack_token_account, unpack_token_account
 from missout.chain.accounts import decode_participants, decode_pool
-from missout.chain.pda import associated_token_address
+from missout.chain.instructions import (
+    CreatePoolArgs,
+    build_cancel_pool,
+    build_claim_refund,
+    build_create_pool,
+    build_join_pool,
+)
+from missout.chain.pda import associated_token_address, find_pool_address
+from missout.chain.pool_keys import PoolKeys
 from missout.chain.send import SendPolicy
 from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
-from missout.db.tables import crank_intents, pools
+from missout.db.tables import crank_intents, participants, pools
 from missout.lifecycle import LifecycleSettings
 from missout.monitor.backoff import BackoffPolicy
 from missout.monitor.engine import monitor_engine, reset_monitor_engine
@@ -93,6 +102,66 @@ class MonitorWorld(CrankWorld):
 
     def vault_balance(self, pool: Pubkey) -> int:
         return self.balance(pool)
+
+    def make_pool(
+        self, *, size: int, joined: int, allow_mock: bool = False, lock_elapsed: bool = True
+    ) -> tuple[Pubkey, list[Keypair]]:
+        """A pool of `size` seats with `joined` taken (the creator included); full ones lock on chain."""
+        self._salt += 1
+        salt = (10_000 + self._salt).to_bytes(32, "little")
+        players = [self.player() for _ in range(joined)]
+        args = CreatePoolArgs(
+            salt=salt,
+            max_participants=size,
+            lock_duration=LOCK_SECONDS,
+            amount=ENTRY,
+            dev_wallet=self.dev.pubkey(),
+            dev_fee_bps=500,
+            burn_fee_bps=0,
+            treasury_wallet=self.treasury.pubkey(),
+            treasury_fee_bps=100,
+            allow_mock=allow_mock,
+        )
+        creator = players[0]
+        self.submit(
+            creator, [build_create_pool(PROGRAM_ID, self.mint, TOKEN_PROGRAM_ID, args, creator.pubkey())]
+        )
+        pool, _ = find_pool_address(PROGRAM_ID, self.mint, salt)
+        for player in players[1:]:
+            self.submit(player, [build_join_pool(PROGRAM_ID, self.keys(pool), ENTRY, player.pubkey())])
+        if joined == size and lock_elapsed:
+            self.chain.advance_time(LOCK_SECONDS + 1)
+            self.chain.advance_slots(5)
+        return pool, players
+
+    def time_passes(self, seconds: int) -> None:
+        """Move the chain's clock and, by as much, every check time the monitor stored (which are wall-clock
+        times): as if `seconds` had really passed for both."""
+        self.chain.advance_time(seconds)
+        self.chain.advance_slots(max(1, int(seconds / 0.4)) if seconds < 3_000 else 5)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pools)
+                .where(pools.c.next_check_at.is_not(None))
+                .values(next_check_at=pools.c.next_check_at - timedelta(seconds=seconds))
+            )
+
+    def keys(self, pool: Pubkey) -> PoolKeys:
+        return PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
+
+    def cancel(self, pool: Pubkey, creator: Keypair) -> None:
+        self.submit(creator, [build_cancel_pool(PROGRAM_ID, self.keys(pool), creator.pubkey())])
+
+    def refund(self, pool: Pubkey, player: Keypair) -> None:
+        ix = build_claim_refund(PROGRAM_ID, self.keys(pool), self.treasury.pubkey(), player.pubkey())
+        self.submit(player, [ix])
+
+    def seats(self, pool_id: int) -> dict[str, int | None]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(participants.c.wallet, participants.c.seat).where(participants.c.pool_id == pool_id)
+            )
+            return {row.wallet: row.seat for row in rows}
 
     def config(self, holder: str = "test-run", **overrides: Any) -> TickConfig:
         lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey(), close_randomness=False)
