@@ -12,7 +12,7 @@ import httpx
 from solders.account import Account
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
@@ -146,6 +146,13 @@ class MonitorWorld(CrankWorld):
                 .values(next_check_at=pools.c.next_check_at - timedelta(seconds=seconds))
             )
 
+    def due_now(self) -> None:
+        """Every pool due at once (a back-off or a wait the test does not want to sit through)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pools).where(pools.c.next_check_at.is_not(None)).values(next_check_at=func.now())
+            )
+
     def keys(self, pool: Pubkey) -> PoolKeys:
         return PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
 
@@ -174,10 +181,12 @@ class MonitorWorld(CrankWorld):
         }
         return TickConfig(**(fields | overrides))
 
-    async def tick(self, config: TickConfig | None = None, app: ASGIApp | None = None) -> TickReport:
+    async def tick(
+        self, config: TickConfig | None = None, app: ASGIApp | None = None, gateway: ASGIApp | None = None
+    ) -> TickReport:
         async with (
             self.rpc(app) as rpc,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app)) as http,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway or self.app)) as http,
         ):
             return await run_tick(
                 rpc=rpc,
