@@ -182,7 +182,11 @@ class MonitorWorld(CrankWorld):
         return TickConfig(**(fields | overrides))
 
     async def tick(
-        self, config: TickConfig | None = None, app: ASGIApp | None = None, gateway: ASGIApp | None = None
+        self,
+        config: TickConfig | None = None,
+        app: ASGIApp | None = None,
+        gateway: ASGIApp | None = None,
+        send_policy: SendPolicy = FAST_SEND,
     ) -> TickReport:
         async with (
             self.rpc(app) as rpc,
@@ -197,7 +201,7 @@ class MonitorWorld(CrankWorld):
                 config=config or self.config(),
                 remaining_ms=plenty,
                 engine=self.app_engine,
-                send_policy=FAST_SEND,
+                send_policy=send_policy,
                 gateway_policy=FAST_GATEWAY,
                 probe_gateway_health=False,
                 rng=self.rng,
