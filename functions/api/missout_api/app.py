@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from missout.observability import logger
 from missout_api.problems import install_problem_handlers, internal_error
 from missout_api.routes import health, pools
+from missout_api.routes import monitor as monitor_routes
 
 _REQUEST_ID_HEADER = "x-request-id"
 
@@ -62,4 +63,5 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(pools.router, prefix="/api")
+    app.include_router(monitor_routes.router, prefix="/api")
     return app
