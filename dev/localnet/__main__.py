@@ -20,12 +20,12 @@ from localnet.server import bind_listening_socket, create_rpc_app
 log = logging.getLogger("localnet")
 
 
-async def serve(host: str, port: int, follow_wall_clock: bool) -> None:
+async def serve(host: str, port: int, follow_wall_clock: bool, oracles: int = 1) -> None:
     # Binding first lets `--port 0` report (and store in the oracle account) the port it got.
     sock = bind_listening_socket(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
     chain = LocalChain()
-    for line in register_default_programs(chain, gateway_url=url):
+    for line in register_default_programs(chain, gateway_url=url, oracles=oracles):
         log.info("modelled program: %s", line)
     chain.follow_wall_clock(follow_wall_clock)
     config = uvicorn.Config(create_rpc_app(chain), host=host, port=port, log_level="warning", lifespan="off")
@@ -43,9 +43,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8899, help="0 picks a free port (printed on start)")
     parser.add_argument("--frozen-clock", action="store_true", help="time moves only when told to")
+    parser.add_argument(
+        "--oracles",
+        type=int,
+        default=1,
+        help="Switchboard oracles on the queue (1-16); their failure modes: /localnet/switchboard/oracles",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(args.host, args.port, follow_wall_clock=not args.frozen_clock))
+    if not 1 <= args.oracles <= 16:
+        parser.error("--oracles must be between 1 and 16")
+    asyncio.run(serve(args.host, args.port, follow_wall_clock=not args.frozen_clock, oracles=args.oracles))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from localnet.rpc_encoding import Json, RpcError
@@ -122,28 +122,14 @@ async def _json_body(request: Request) -> Json:
 
 
 def _gateway_routes(chain: LocalChain) -> list[Route]:
-    """Switchboard's oracle gateway, answered by the Switchboard model's `OracleGateway` for this chain.
-    Imported lazily: the RPC works without the program models."""
+    """Switchboard's oracle gateways and their controls (`localnet.switchboard_routes`), answered by the
+    Switchboard model registered on this chain. Imported lazily: the RPC works without the program models."""
     try:
-        from localnet.programs.switchboard import OracleGateway
+        from localnet.switchboard_routes import switchboard_routes
     except ImportError as exc:
         log.warning("Switchboard model not importable (%s); /gateway not mounted", exc)
         return []
-    gateway = OracleGateway(chain.seed)
-
-    async def randomness_reveal(request: Request) -> Response:
-        try:
-            return JSONResponse(gateway.reveal_request(await _json_body(request)))
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    async def test(request: Request) -> Response:
-        return PlainTextResponse(gateway.test())
-
-    return [
-        Route("/gateway/api/v1/randomness_reveal", randomness_reveal, methods=["POST"]),
-        Route("/gateway/api/v1/test", test, methods=["GET"]),
-    ]
+    return switchboard_routes(chain)
 
 
 def bind_listening_socket(host: str, port: int) -> socket.socket:

@@ -4,22 +4,19 @@ instruction builders, account decoding, oracle choice and gateway client must to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
-import httpx
 import pytest
-from solana.rpc.models import TxOpts
-from solders.instruction import Instruction
-from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from missout.chain.accounts import PoolStatus, decode_pool
 from missout.chain.instructions import build_unlock_pool
+from missout.chain.pda import associated_token_address
 from missout.chain.rpc import RpcSession
-from missout.chain.send.prepare import sign_transaction
 from missout.chain.switchboard import (
     GatewayBadResponse,
     GatewayBudgetExhausted,
@@ -30,33 +27,21 @@ from missout.chain.switchboard import (
     GatewayUnavailable,
     RandomnessAccount,
     SwitchboardAccountError,
-    SwitchboardConfig,
     choose_oracle,
     commit_and_request,
     derive_randomness_keypair,
     is_dead_request,
     load_randomness,
+    randomness_close,
     randomness_init,
     reveal_and_select,
 )
 from tests.support.crank_world import GATEWAY_URL, PROGRAM_ID, CrankWorld
+from tests.support.switchboard_world import CONFIG, SECRET, gateway_http, plenty, submit
 
 pytestmark = pytest.mark.localnet
 
-SECRET = bytes(range(32))
-CONFIG = SwitchboardConfig.devnet()  # the local chain models the devnet program and queue
 FAST = GatewayRetryPolicy(request_timeout_s=0.5, max_attempts=3, first_delay_s=0.01, max_delay_s=0.02)
-
-
-def plenty() -> int:
-    return 60_000
-
-
-async def submit(rpc: RpcSession, payer: Keypair, instructions: list[Instruction], *extra: Keypair) -> None:
-    """Sign with a fresh blockhash and send with preflight: a failing transaction raises."""
-    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
-    tx = sign_transaction(instructions, 400_000, 1, blockhash, payer, extra)
-    await rpc.send_raw_transaction(bytes(tx), TxOpts(skip_preflight=False))
 
 
 @pytest.fixture
@@ -68,10 +53,6 @@ def world() -> CrankWorld:
 async def rpc(world: CrankWorld) -> AsyncIterator[RpcSession]:
     async with world.rpc() as session:
         yield session
-
-
-def gateway_http(app: ASGIApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
 
 
 async def test_full_draw_commits_reveals_and_selects_through_the_local_chain(
@@ -302,3 +283,29 @@ async def test_gateway_stops_when_the_time_budget_cannot_fit_another_attempt() -
 def test_backoff_grows_by_half_and_is_capped() -> None:
     policy = GatewayRetryPolicy()
     assert [policy.delay_after(n) for n in (1, 2, 3, 4, 5)] == [3.0, 4.5, 6.75, 10.0, 10.0]
+
+
+def test_randomness_close_names_its_accounts_in_the_deployed_idl_order() -> None:
+    randomness, authority = Pubkey.new_unique(), Pubkey.new_unique()
+    ix = randomness_close(CONFIG, randomness, authority, lut_slot=4242)
+    program = CONFIG.program_id
+    lut_signer = Pubkey.find_program_address([b"LutSigner", bytes(randomness)], program)[0]
+    alt_program = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+    lut = Pubkey.find_program_address([bytes(lut_signer), (4242).to_bytes(8, "little")], alt_program)[0]
+    wsol = Pubkey.from_string("So11111111111111111111111111111111111111112")
+    token = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+    expected = [
+        (randomness, False, True),
+        (associated_token_address(randomness, wsol, token), False, True),
+        (authority, True, True),
+        (Pubkey.find_program_address([b"STATE"], program)[0], False, False),
+        (Pubkey.default(), False, False),
+        (token, False, False),
+        (wsol, False, False),
+        (lut, False, True),
+        (lut_signer, False, False),
+        (alt_program, False, False),
+    ]
+    assert [(m.pubkey, m.is_signer, m.is_writable) for m in ix.accounts] == expected
+    assert ix.program_id == program
+    assert bytes(ix.data) == hashlib.sha256(b"global:randomness_close").digest()[:8]  # no arguments

@@ -52,7 +52,7 @@ def plenty() -> int:
 
 class MonitorWorld(CrankWorld):
     def __init__(self, seed: bytes, engine: Engine, gateway_url: str = GATEWAY_URL) -> None:
-        super().__init__(seed, gateway_url)
+        super().__init__(seed, gateway_url=gateway_url)
         self.engine = engine
         for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
             self.fund(wallet.pubkey(), 0)

@@ -1,4 +1,4 @@
-"""The two draw transactions solana.md §1.9 recommends, as instruction lists (the sender prepends the
+"""The two draw transactions docs/solana.md §1.9 recommends, as instruction lists (the sender prepends the
 compute-budget instructions once it has simulated them):
 
 * `[randomness_commit, request_randomness]`: the pool becomes RandomnessCommitted in the same slot the

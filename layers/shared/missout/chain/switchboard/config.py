@@ -1,5 +1,5 @@
 """Which Switchboard On-Demand deployment the backend talks to, and the fixed addresses its instructions
-name (solana.md §1.2, §1.5). Filled from settings by the caller, never read from the environment here."""
+name (docs/solana.md §1.2, §1.5). Filled from settings by the caller, never read from the environment here."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def anchor_discriminator(namespace: str, name: str) -> bytes:
 @dataclass(frozen=True, slots=True)
 class SwitchboardConfig:
     """The program id must be the one our pool program was built against (its `mainnet` feature decides),
-    otherwise `request_randomness` fails with InvalidRandomnessAccount (solana.md §1.5)."""
+    otherwise `request_randomness` fails with InvalidRandomnessAccount (docs/solana.md §1.5)."""
 
     program_id: Pubkey
     queue: Pubkey

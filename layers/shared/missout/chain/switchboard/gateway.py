@@ -43,7 +43,7 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayBadResponse(GatewayError):
     """HTTP 200 with a body that is not a well-formed reveal (wrong lengths, types, not JSON). Retried:
-    solana.md §1.8 treats it as a gateway failure, and a restarted gateway may answer correctly."""
+    docs/solana.md §1.8 treats it as a gateway failure, and a restarted gateway may answer correctly."""
 
 
 class GatewayRejected(GatewayError):

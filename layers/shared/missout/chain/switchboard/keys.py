@@ -1,5 +1,5 @@
 """Addresses around a randomness account: its per-pool keypair, and the PDAs and ATA Switchboard's
-instructions expect (solana.md §1.2, §3.3 item 4)."""
+instructions expect (docs/solana.md §1.2, §3.3 item 4)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def derive_randomness_keypair(secret: bytes, pool: Pubkey) -> Keypair:
 
     Deterministic so a retry, a crashed run or an overlapping run all reach the *same* account (no orphaned
     accounts, no second rent payment), and per pool so an account bound to one pool is never committed for
-    another (the re-roll risk of solana.md §1.8). Losing the secret only loses the ability to close old
+    another (the re-roll risk of docs/solana.md §1.8). Losing the secret only loses the ability to close old
     accounts; leaking it lets nobody commit them (commit/reveal need the authority = the DEV wallet).
     """
     if len(secret) < MIN_SECRET_BYTES:
