@@ -196,6 +196,12 @@ def test_an_ended_pool_is_recorded_then_its_randomness_closed_then_its_rent_clai
     assert next_action(done, rent_from, SLOT0, SETTINGS).action is Action.CLAIM_RENT
 
 
+def test_closing_the_randomness_account_can_be_turned_off() -> None:
+    live = observed(ended(), count=0, recorded=True, randomness=RandomnessState(exists=True))
+    off = dataclasses.replace(SETTINGS, close_randomness=False)
+    assert next_action(live, T0 + 1_000, SLOT0, off).action is Action.WAIT
+
+
 def test_a_mock_pool_has_no_randomness_account_to_close() -> None:
     done = observed(ended(randomness_account=key(0)), count=0, recorded=True)
     assert next_action(done, T0 + 1_000, SLOT0, SETTINGS).action is Action.WAIT

@@ -1,4 +1,4 @@
-"""A monitor run killed between any step and the next (right after each of a pool's five transactions has
+"""A monitor run killed between any step and the next (right after each of a pool's six transactions has
 landed, before the run could settle or record it) is finished by a fresh invocation: every action lands
 exactly once and the outcome is recorded once."""
 
@@ -19,10 +19,17 @@ from tests.support.database import TestDatabase
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
-ACTIONS = ["unlock_pool", "randomness_init", "request_randomness", "select_winner", "payout_winner"]
+ACTIONS = [
+    "unlock_pool",
+    "randomness_init",
+    "request_randomness",
+    "select_winner",
+    "payout_winner",
+    "randomness_close",
+]
 # Short leases so the next invocation may take over the crashed one's pool and intents without waiting long.
 CRASH_LEASE_S = 0.3
-CRASH_SEND = dataclasses.replace(FAST_SEND, lease_s=CRASH_LEASE_S)
+CRASH_SEND = dataclasses.replace(FAST_SEND, max_lease_s=CRASH_LEASE_S, lease_margin_s=0.0)
 
 
 @pytest.fixture
@@ -32,7 +39,7 @@ def world(app_database: TestDatabase, direct_engine: Engine) -> Iterator[Monitor
     made.close()
 
 
-@pytest.mark.parametrize("crash_after_send", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("crash_after_send", [1, 2, 3, 4, 5, 6])
 async def test_a_run_killed_after_any_landed_step_is_finished_once_by_the_next(
     world: MonitorWorld, crash_after_send: int
 ) -> None:
@@ -63,7 +70,7 @@ async def test_a_run_killed_after_any_landed_step_is_finished_once_by_the_next(
 
     await asyncio.sleep(CRASH_LEASE_S + 0.1)  # the crashed run's leases run out
     fresh = world.config("fresh", lease_s=CRASH_LEASE_S)
-    await drive_until(world, lambda: pool_id in payouts(world), config=fresh)
+    await drive_until(world, lambda: len(world.intents(pool_id)) == len(ACTIONS), config=fresh)
 
     assert world.pool_status(pool) is PoolStatus.ENDED
     assert world.dev_transactions() - before == len(ACTIONS)  # nothing sent twice

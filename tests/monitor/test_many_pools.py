@@ -19,7 +19,14 @@ from tests.support.database import TestDatabase
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
 POOLS = int(os.environ.get("MONITOR_TEST_POOLS", "100"))
-ACTIONS_PER_POOL = ["unlock_pool", "randomness_init", "request_randomness", "select_winner", "payout_winner"]
+ACTIONS_PER_POOL = [
+    "unlock_pool",
+    "randomness_init",
+    "request_randomness",
+    "select_winner",
+    "payout_winner",
+    "randomness_close",
+]
 
 
 def make_pools(world: MonitorWorld) -> dict[int, tuple[Pubkey, int]]:
@@ -29,6 +36,11 @@ def make_pools(world: MonitorWorld) -> dict[int, tuple[Pubkey, int]]:
         pool = world.full_pool(participants=size)
         made[world.register(pool)] = (pool, size)
     return made
+
+
+def all_closed(world: MonitorWorld, made: dict[int, tuple[Pubkey, int]]) -> bool:
+    """Paid, recorded, and the randomness account's rent recovered: everything the monitor does at once."""
+    return len(payouts(world)) == POOLS and len(world.intents()) == len(ACTIONS_PER_POOL) * POOLS
 
 
 def check_records(world: MonitorWorld, made: dict[int, tuple[Pubkey, int]]) -> None:
@@ -65,7 +77,7 @@ def world(app_database: TestDatabase, direct_engine: Engine) -> Iterator[Monitor
 async def test_a_hundred_pools_are_driven_to_their_payout_with_exact_records(world: MonitorWorld) -> None:
     made = make_pools(world)
     before = world.dev_transactions()
-    await drive_until(world, lambda: len(payouts(world)) == POOLS)
+    await drive_until(world, lambda: all_closed(world, made))
     check_records(world, made)
     assert world.dev_transactions() - before == len(ACTIONS_PER_POOL) * POOLS  # each action sent once
 
@@ -76,7 +88,7 @@ async def test_two_overlapping_monitors_send_every_action_exactly_once(world: Mo
     first, second = world.config("run-a", limit=60), world.config("run-b", limit=60)
     for _ in range(40):
         await asyncio.gather(world.tick(first), world.tick(second))
-        if len(payouts(world)) == POOLS:
+        if all_closed(world, made):
             break
         world.chain.advance_slots(1)
         await asyncio.sleep(0.02)

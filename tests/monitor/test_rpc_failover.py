@@ -24,7 +24,7 @@ from tests.support.database import TestDatabase
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 
 POOLS = 6
-ACTIONS_PER_POOL = 5
+ACTIONS_PER_POOL = 6
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ async def test_the_primary_failing_mid_run_then_recovering(world: MonitorWorld) 
     before = world.dev_transactions()
     for _ in range(20):
         await tick(world, rpc_pool, primary)
-        if len(payouts(world)) == POOLS:
+        if len(world.intents()) == ACTIONS_PER_POOL * POOLS:
             break
         world.chain.advance_slots(1)
         world.due_now()

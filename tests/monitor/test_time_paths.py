@@ -22,9 +22,7 @@ DAY = 86_400
 
 def quick(world: MonitorWorld) -> TickConfig:
     """Open and Cancelled pools are looked at every `*_recheck_s`; zero here so a test need not wait."""
-    lifecycle = LifecycleSettings(
-        dev_wallet=world.dev.pubkey(), close_randomness=False, idle_recheck_s=0, open_recheck_s=0
-    )
+    lifecycle = LifecycleSettings(dev_wallet=world.dev.pubkey(), idle_recheck_s=0, open_recheck_s=0)
     return world.config(lifecycle=lifecycle)
 
 

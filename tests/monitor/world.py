@@ -40,7 +40,7 @@ from tests.support.crank_world import ENTRY, GATEWAY_URL, LOCK_SECONDS, PROGRAM_
 from tests.support.factories import SIG
 
 SECRET = bytes(range(32, 64))
-FAST_SEND = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, lease_s=30)
+FAST_SEND = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, min_slice_ms=500)
 FAST_GATEWAY = GatewayRetryPolicy(
     request_timeout_s=1.0, max_attempts=2, first_delay_s=0.01, max_delay_s=0.02, after_commit_s=0.0
 )
@@ -171,7 +171,7 @@ class MonitorWorld(CrankWorld):
             return {row.wallet: row.seat for row in rows}
 
     def config(self, holder: str = "test-run", **overrides: Any) -> TickConfig:
-        lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey(), close_randomness=False)
+        lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey())
         fields: dict[str, Any] = {
             "holder": holder,
             "program_id": PROGRAM_ID,

@@ -139,7 +139,8 @@ def _ended(observed: ObservedPool, now: int, settings: LifecycleSettings) -> Dec
     if not observed.outcome_recorded:
         return Decision(Action.RECORD_OUTCOME, now, why="paid out on chain, not yet recorded")
     if (
-        pool.randomness_account != ZERO_PUBKEY
+        settings.close_randomness
+        and pool.randomness_account != ZERO_PUBKEY
         and observed.randomness is not None
         and observed.randomness.exists
     ):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from missout.chain.rpc import RpcError, RpcPool
+from missout.chain.send import policy_from_settings
 from missout.chain.signer import load_dev_wallet, load_randomness_secret
 from missout.chain.switchboard import SwitchboardConfig
 from missout.db.tables import pools
@@ -28,7 +29,13 @@ from missout.monitor.engine import monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from missout.observability import logger, metrics
-from missout.settings import MonitorSettings, chain_settings, monitor_settings, signer_settings
+from missout.settings import (
+    MonitorSettings,
+    chain_settings,
+    crank_settings,
+    monitor_settings,
+    signer_settings,
+)
 
 
 @cache
@@ -117,6 +124,7 @@ class MonitorService:
                 remaining_ms=remaining_ms,
                 engine=self.engine,
                 probe_gateway_health=self.settings.probe_gateway_health,
+                send_policy=policy_from_settings(crank_settings()),
                 rng=self.rng,
             )
         emit_tick_metrics(report, stuck_pools(self.engine), time.monotonic() - started)
