@@ -9,23 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from solders.account import Account
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
-from localnet.spl_token import TOKEN_PROGRAM_ID, TokenAccount, pack_token_account, unpack_token_account
+from localnet.spl_token import TOKEN_PROGRAM_ID
 from missout.chain.accounts import decode_participants, decode_pool
 from missout.chain.instructions import (
-    CreatePoolArgs,
     build_cancel_pool,
     build_claim_refund,
-    build_create_pool,
-    build_join_pool,
 )
-from missout.chain.pda import associated_token_address, find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.send import SendPolicy
 from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
@@ -55,7 +50,7 @@ class MonitorWorld(CrankWorld):
         super().__init__(seed, gateway_url=gateway_url)
         self.engine = engine
         for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
-            self.fund(wallet.pubkey(), 0)
+            self.token_account(wallet.pubkey(), 0)
         self._registered = 0
         self.rng = random.Random(7)
         reset_monitor_engine()  # the test database's URL was just set
@@ -64,15 +59,8 @@ class MonitorWorld(CrankWorld):
     def close(self) -> None:
         reset_monitor_engine()
 
-    def fund(self, owner: Pubkey, amount: int) -> Pubkey:
-        token = pack_token_account(TokenAccount(mint=self.mint, owner=owner, amount=amount))
-        ata = associated_token_address(owner, self.mint, TOKEN_PROGRAM_ID)
-        self.chain.set_account(ata, Account(self.chain.minimum_balance(len(token)), token, TOKEN_PROGRAM_ID))
-        return ata
-
     def balance(self, owner: Pubkey) -> int:
-        account = self.chain.get_account(associated_token_address(owner, self.mint, TOKEN_PROGRAM_ID))
-        return 0 if account is None else unpack_token_account(bytes(account.data)).amount
+        return self.token_balance(owner)
 
     def register(self, pool: Pubkey) -> int:
         """Record the pool as a verified create report does (`pools.records`), from its accounts now."""
@@ -101,34 +89,14 @@ class MonitorWorld(CrankWorld):
         return registration.pool_id
 
     def vault_balance(self, pool: Pubkey) -> int:
-        return self.balance(pool)
+        return self.token_balance(pool)
 
     def make_pool(
         self, *, size: int, joined: int, allow_mock: bool = False, lock_elapsed: bool = True
     ) -> tuple[Pubkey, list[Keypair]]:
-        """A pool of `size` seats with `joined` taken (the creator included); full ones lock on chain."""
-        self._salt += 1
-        salt = (10_000 + self._salt).to_bytes(32, "little")
-        players = [self.player() for _ in range(joined)]
-        args = CreatePoolArgs(
-            salt=salt,
-            max_participants=size,
-            lock_duration=LOCK_SECONDS,
-            amount=ENTRY,
-            dev_wallet=self.dev.pubkey(),
-            dev_fee_bps=500,
-            burn_fee_bps=0,
-            treasury_wallet=self.treasury.pubkey(),
-            treasury_fee_bps=100,
-            allow_mock=allow_mock,
-        )
-        creator = players[0]
-        self.submit(
-            creator, [build_create_pool(PROGRAM_ID, self.mint, TOKEN_PROGRAM_ID, args, creator.pubkey())]
-        )
-        pool, _ = find_pool_address(PROGRAM_ID, self.mint, salt)
-        for player in players[1:]:
-            self.submit(player, [build_join_pool(PROGRAM_ID, self.keys(pool), ENTRY, player.pubkey())])
+        """A pool of `size` seats with `joined` taken (the creator included); a full one locks on chain and,
+        unless told otherwise, its lock has elapsed."""
+        pool, players = self.joined_pool(joined, size, allow_mock)
         if joined == size and lock_elapsed:
             self.chain.advance_time(LOCK_SECONDS + 1)
             self.chain.advance_slots(5)

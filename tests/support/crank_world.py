@@ -120,7 +120,10 @@ class CrankWorld:
         assert account is not None
         return unpack_token_account(bytes(account.data)).amount
 
-    def _joined_pool(self, participants: int, capacity: int, allow_mock: bool) -> Pubkey:
+    def joined_pool(
+        self, participants: int, capacity: int, allow_mock: bool = False
+    ) -> tuple[Pubkey, list[Keypair]]:
+        """A pool of `capacity` seats, `participants` of them taken (creator first); returns the players."""
         self._salt += 1
         salt = self._salt.to_bytes(32, "little")
         players = [self.player() for _ in range(participants)]
@@ -145,7 +148,10 @@ class CrankWorld:
         for player in players[1:]:
             self.submit(player, [build_join_pool(PROGRAM_ID, keys, ENTRY, player.pubkey())])
         self._creators[pool] = creator
-        return pool
+        return pool, players
+
+    def _joined_pool(self, participants: int, capacity: int, allow_mock: bool) -> Pubkey:
+        return self.joined_pool(participants, capacity, allow_mock)[0]
 
     def pool_status(self, pool: Pubkey) -> PoolStatus:
         account = self.chain.get_account(pool)
