@@ -14,12 +14,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from missout.observability import logger
+from missout_api import snapstart
 from missout_api.app import create_app
 
 # Mangum base64-encodes any body whose type is not in its text list; problem+json is not in the default one,
 # so without this every error would reach clients as base64 (caught by the handler tests).
 _TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
-_asgi = Mangum(create_app(), lifespan="off", text_mime_types=_TEXT_TYPES)
+_app = create_app()
+_asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
+# SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.
+snapstart.register(_app)
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
