@@ -7,6 +7,7 @@ anyway, since the engine is lazy and keeps no pool behind pgBouncer.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,8 +27,20 @@ _asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
 snapstart.register(_app)
 
 
+def _ensure_event_loop() -> None:
+    """Mangum runs the app on `asyncio.get_event_loop()`, which fails once anything in the process has run
+    `asyncio.run` (it leaves the thread without a current loop) and in any thread but the main one."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _ensure_event_loop()
     # Mangum types its own LambdaContext protocol; Powertools' class is the same object at run time.
     response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
     return response
