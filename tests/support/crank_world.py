@@ -46,9 +46,9 @@ FORFEIT_AFTER_S = 30 * 24 * 3600  # the DEV forfeit branch of claim_refund opens
 
 
 class CrankWorld:
-    def __init__(self, seed: bytes, *, oracles: int = 1) -> None:
+    def __init__(self, seed: bytes, *, oracles: int = 1, gateway_url: str = GATEWAY_URL) -> None:
         self.chain = LocalChain(seed=seed, unix_timestamp=1_800_000_000)
-        register_default_programs(self.chain, gateway_url=GATEWAY_URL, oracles=oracles)
+        register_default_programs(self.chain, gateway_url=gateway_url, oracles=oracles)
         self.app: ASGIApp = create_rpc_app(self.chain)
         self.funded = FundedChain(self.chain)
         self.mint = self.funded.mint
@@ -100,7 +100,10 @@ class CrankWorld:
     def token_balance(self, owner: Pubkey) -> int:
         return self.funded.token_balance(owner)
 
-    def _joined_pool(self, participants: int, capacity: int, allow_mock: bool) -> Pubkey:
+    def joined_pool(
+        self, participants: int, capacity: int, allow_mock: bool = False
+    ) -> tuple[Pubkey, list[Keypair]]:
+        """A pool of `capacity` seats, `participants` of them taken (creator first); returns the players."""
         self._salt += 1
         salt = self._salt.to_bytes(32, "little")
         players = [self.player() for _ in range(participants)]
@@ -125,7 +128,10 @@ class CrankWorld:
         for player in players[1:]:
             self.submit(player, [build_join_pool(PROGRAM_ID, keys, ENTRY, player.pubkey())])
         self._creators[pool] = creator
-        return pool
+        return pool, players
+
+    def _joined_pool(self, participants: int, capacity: int, allow_mock: bool) -> Pubkey:
+        return self.joined_pool(participants, capacity, allow_mock)[0]
 
     def pool_status(self, pool: Pubkey) -> PoolStatus:
         account = self.chain.get_account(pool)
