@@ -13,8 +13,9 @@ a context with the template's timeout and memory; the process killed at the time
 caller's environment leaks in.
 
 Different, on purpose: unless `--no-local-stack` is given, the database URL and the RPC URL point at the
-local stack (`dev/stack.sh env`, the local chain's port), where `sam local` would read the database URL
-from the secret named in the env-vars file. The container image's operating system is not reproduced.
+local stack (`dev/stack.sh env`, the local chain's port) and the monitor's signer at the local wallet files
+of `make dev` (`.local/wallets`), where `sam local` would read them from the secrets named in the env-vars
+file. The container image's operating system is not reproduced.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from typing import Any
 
 from invoke_checks import CheckFailed, check_answer, function_for_event
 from lambda_env import FunctionSpec, TemplateError, function_spec, load_env_vars, load_template
+
+from local_wallets import load_or_create, randomness_secret_path, wallet_path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO / ".aws-sam" / "build"
@@ -75,7 +78,20 @@ def local_stack_env(chain_url: str | None = None) -> dict[str, str]:
         key, _, value = line.removeprefix("export ").partition("=")
         exported[key] = shlex.split(value)[0] if value else ""
     chain_url = chain_url or f"http://127.0.0.1:{os.environ.get('MISSOUT_CHAIN_PORT', '8899')}"
-    return {"DATABASE_URL": exported["DATABASE_URL"], "SOLANA_RPC_URLS": chain_url}
+    # The monitor's signer from the local wallet files `make dev` keeps, in place of the Secrets Manager ones.
+    dev, treasury = load_or_create("dev"), load_or_create("treasury")
+    return {
+        "DATABASE_URL": exported["DATABASE_URL"],
+        "SOLANA_RPC_URLS": chain_url,
+        "DEV_WALLET_PUBKEY": str(dev.pubkey()),
+        "TREASURY_WALLET_PUBKEY": str(treasury.pubkey()),
+        "DEV_WALLET_KEYPAIR_PATH": str(wallet_path("dev")),
+        "RANDOMNESS_SECRET_PATH": str(randomness_secret_path()),
+    }
+
+
+# Each secret has exactly one source: the local files above replace these.
+SECRET_ARNS_REPLACED_LOCALLY = ("DEV_WALLET_SECRET_ARN", "RANDOMNESS_SECRET_ARN")
 
 
 @contextmanager
@@ -165,6 +181,8 @@ def invoke(
         raise InvokeError(f"{logical_id}: expected exactly one layer, found {len(layers)}")
     environment = lambda_environment(spec, task_root, layers)
     if local_stack:
+        for name in SECRET_ARNS_REPLACED_LOCALLY:
+            environment.pop(name, None)
         environment.update(local_stack_env(chain_url))
     environment["MISSOUT_TIMEOUT_S"] = str(spec.timeout_s)
     environment["MISSOUT_LAYER_ROOT"] = str(layers[0])
