@@ -66,12 +66,19 @@ def test_u64_amounts_round_trip_exactly_and_overflow_is_refused(
         insert_pool(direct_engine, pool_address=key(50), create_signature=SIG(50), entry_amount=U64_MAX + 1)
 
 
-def test_a_signature_is_consumed_once(app_database: TestDatabase, direct_engine: Engine) -> None:
-    row = {"signature": SIG(1), "action": "join_pool", "wallet": key(2), "slot": 10}
-    with transaction() as conn:
-        conn.execute(insert(used_signatures).values(**row))
+def test_a_signature_is_consumed_once_per_action_and_pool(
+    app_database: TestDatabase, direct_engine: Engine
+) -> None:
+    insert_mint(direct_engine)
+    pool_a = insert_pool(direct_engine)
+    pool_b = insert_pool(direct_engine, pool_address=key(1_001), create_signature=SIG(1_001))
+    join_a = {"signature": SIG(1), "action": "join_pool", "pool_id": pool_a, "wallet": key(2), "slot": 10}
+    donate_b = {**join_a, "action": "donate", "pool_id": pool_b}
+    with transaction() as conn:  # "join A + donate B" in one transaction: two real actions, both recorded
+        conn.execute(insert(used_signatures).values(**join_a))
+        conn.execute(insert(used_signatures).values(**donate_b))
     with pytest.raises(ConstraintViolation) as caught, transaction() as conn:
-        conn.execute(insert(used_signatures).values(**{**row, "action": "donate"}))
+        conn.execute(insert(used_signatures).values(**join_a))
     assert (caught.value.sqlstate, caught.value.constraint) == ("23505", "pk_used_signatures")
 
 

@@ -1,5 +1,7 @@
-"""Nothing in the shared package may switch a connection to autocommit (measured: wrong results behind a
-transaction pooler), and the engine refuses it at run time if someone tries."""
+"""Nothing in the shared package or the functions may switch a connection to autocommit (measured: wrong
+results behind a transaction pooler) or set session characteristics (isolation level, read-only, deferrable:
+with pg8000 they become `SET SESSION CHARACTERISTICS`, which pgBouncer leaks to the next client), and the
+engine refuses autocommit at run time if someone tries."""
 
 from __future__ import annotations
 
@@ -12,22 +14,47 @@ from missout.db.connection_plan import plan_connection
 from missout.db.engine import AutocommitForbidden, build_engine
 from missout.settings import DatabaseSettings
 
-PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "shared" / "missout"
-FORBIDDEN = re.compile(r"AUTOCOMMIT|\.autocommit\s*=|autocommit_block|isolation_level\s*=")
-ALLOWED = {"db/engine.py"}  # the guard itself names the attribute it checks
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = REPO / "layers" / "shared" / "missout"
+FUNCTIONS = REPO / "functions"
+FORBIDDEN = re.compile(
+    r"AUTOCOMMIT|\.autocommit\s*=|autocommit_block|isolation_level\s*=|postgresql_readonly|postgresql_deferrable"
+)
+ALLOWED = {"layers/shared/missout/db/engine.py"}  # the guard itself names the attribute it checks
 
 
-def test_package_source_never_enables_autocommit() -> None:
+def _offenders(roots: tuple[Path, ...], base: Path = REPO) -> list[str]:
     offenders = []
-    for path in PACKAGE.rglob("*.py"):
-        relative = path.relative_to(PACKAGE).as_posix()
-        if relative in ALLOWED:
-            continue
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if FORBIDDEN.search(line):
-                offenders.append(f"{relative}:{number}: {line.strip()}")
-    assert offenders == []
+    for root in roots:
+        for path in root.rglob("*.py"):
+            relative = path.relative_to(base).as_posix()
+            if relative in ALLOWED:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if FORBIDDEN.search(line):
+                    offenders.append(f"{relative}:{number}: {line.strip()}")
+    return offenders
+
+
+def test_source_never_enables_autocommit_or_session_characteristics() -> None:
+    assert _offenders((PACKAGE, FUNCTIONS)) == []
     assert any(PACKAGE.rglob("*.py"))  # the scan really looked at files
+    assert any(FUNCTIONS.rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'conn.execution_options(isolation_level="SERIALIZABLE")',
+        "conn.execution_options(postgresql_readonly=True)",
+        "conn.execution_options(postgresql_deferrable=True)",
+        "engine.execution_options(isolation_level = 'AUTOCOMMIT')",
+    ],
+)
+def test_the_scan_flags_each_session_option(line: str, tmp_path: Path) -> None:
+    # The scan must flag each option, or the test above proves nothing.
+    (tmp_path / "offender.py").write_text(f"x = 1\n{line}\n")
+    assert _offenders((tmp_path,), base=tmp_path) == [f"offender.py:2: {line}"]
 
 
 def test_the_guard_itself_is_the_only_mention() -> None:

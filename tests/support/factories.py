@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from missout.db.tables import mints, pools
+from missout.chain.accounts import decode_participants, decode_pool
+from missout.db.tables import mints, participants, pools
+from missout.pools.records import ChainPool, CreateTransaction, MintInfo
+
+if TYPE_CHECKING:
+    from tests.support.pool_world import PoolWorld
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -64,3 +69,42 @@ def insert_pool(engine: Engine, **overrides: Any) -> int:
 
 def new_wallet() -> Keypair:
     return Keypair()
+
+
+def insert_participant(engine: Engine, pool_id: int, wallet: str, seat: int | None, **overrides: Any) -> int:
+    row: dict[str, Any] = {
+        "pool_id": pool_id,
+        "wallet": wallet,
+        "seat": seat,
+        "join_signature": SIG(5_000 + (seat or 0) + 100 * pool_id),
+        "joined_at": datetime.now(UTC),
+    }
+    row.update(overrides)
+    with engine.begin() as conn:
+        return int(conn.execute(insert(participants).values(**row).returning(participants.c.id)).scalar_one())
+
+
+def read_chain_pool(world: PoolWorld) -> ChainPool:
+    """The pool as a chain read would give it: both accounts decoded by the program's codec, the vault's
+    balance, and the world's current slot."""
+    vault = world.chain.get(world.vault)
+    return ChainPool(
+        pool=decode_pool(world.pool_data()),
+        participants=decode_participants(world.participants_data()),
+        vault_balance=world.balance(world.vault, account=True) if vault is not None else 0,
+        slot=world.chain.clock.slot,
+    )
+
+
+def world_mint(world: PoolWorld) -> MintInfo:
+    return MintInfo(address=world.mint, decimals=6, token_program=world.token_program)
+
+
+def create_transaction(world: PoolWorld, n: int = 1) -> CreateTransaction:
+    """The create transaction's identity as the verifier reports it (the model runs no real transactions)."""
+    clock = world.chain.clock
+    return CreateTransaction(
+        signature=SIG(90_000 + n),
+        slot=clock.slot,
+        block_time=datetime.fromtimestamp(clock.unix_timestamp, UTC),
+    )

@@ -18,12 +18,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
@@ -33,6 +35,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
+
+from missout.chain.accounts import MAX_PARTICIPANTS
+
+# Pool statuses and reasons are defined once, next to their on-chain twins (re-exported for older callers).
+from missout.pools.status import POOL_STATUSES as POOL_STATUSES
+from missout.pools.status import STATUS_REASONS, UNPAYABLE_REASONS
+from missout.pools.status import TERMINAL_POOL_STATUSES as TERMINAL_POOL_STATUSES
 
 # Deterministic constraint names: migrations can refer to them and `alembic check` stays stable.
 metadata = MetaData(
@@ -46,21 +55,10 @@ metadata = MetaData(
 )
 
 U64_MAX = 18_446_744_073_709_551_615
-POOL_STATUSES = (
-    "open",
-    "locked",
-    "unlocked",
-    "randomness_committed",
-    "randomness_revealed",
-    "winner_selected",
-    "ended",
-    "cancelled",
-    "closed",
-)
-TERMINAL_POOL_STATUSES = ("closed",)
 ACTIONS = ("create_pool", "join_pool", "donate", "cancel_pool", "claim_refund", "claim_rent")
 ACTIVITY_KINDS = (*ACTIONS, "payout")
 REFERRAL_CLAIM_STATUSES = ("pending", "sending", "completed", "failed")
+OPEN_REFERRAL_CLAIM_STATUSES = ("pending", "sending")
 _BASE58_KEY = "'^[1-9A-HJ-NP-Za-km-z]{32,44}$'"
 _BASE58_SIGNATURE = "'^[1-9A-HJ-NP-Za-km-z]{64,88}$'"
 
@@ -121,9 +119,7 @@ def _u64(name: str, *, positive: bool = False, default: int | None = 0) -> Check
 
 def _total(name: str) -> Checked:
     """A running sum of u64 amounts, which may itself exceed u64."""
-    column: Column[Any] = Column(
-        name, Numeric(39, 0, asdecimal=False), nullable=False, server_default=text("0")
-    )
+    column: Column[Any] = Column(name, BaseUnits(39), nullable=False, server_default=text("0"))
     return column, CheckConstraint(f"{name} >= 0", name=f"{name}_non_negative")
 
 
@@ -165,6 +161,11 @@ mints = Table(
     _created_at(),
 )
 
+# Pools that are not closed: the address is unique among them (a closed pool's PDA may be re-created, §2.4),
+# and the monitor only ever looks at them.
+_LIVE_POOL = f"status NOT IN ({', '.join(repr(s) for s in TERMINAL_POOL_STATUSES)})"
+_NEWEST_FIRST = (text("created_at DESC"), text("id DESC"))
+
 pools = Table(
     "pools",
     metadata,
@@ -178,6 +179,7 @@ pools = Table(
     *_ranged("lock_duration_seconds", Integer, 60, 43_200),
     *_enum("status", POOL_STATUSES),
     Column("status_reason", SmallInteger, nullable=False, server_default=text("0")),
+    CheckConstraint(f"status_reason IN ({', '.join(map(str, STATUS_REASONS))})", name="status_reason_known"),
     Column("paused", Boolean, nullable=False, server_default=text("false")),
     *_u64("total_amount"),  # the vault's bookkeeping total on chain (entries + donations), base units
     *_u64("donated_amount"),
@@ -194,42 +196,70 @@ pools = Table(
     Column("end_time", DateTime(timezone=True), nullable=True),
     Column("close_time", DateTime(timezone=True), nullable=True),
     Column("randomness_commit_slot", BigInteger, nullable=True),
+    # The pool's identity: its create transaction (the address can be re-used once the pool is closed).
     *_signature("create_signature"),
     Column("rent_claimed", Boolean, nullable=False, server_default=text("false")),
     # The slot of the chain state this row mirrors: a sync never overwrites newer state with older.
     Column("synced_slot", BigInteger, nullable=False, server_default=text("0")),
     # When the monitor should look at this pool again (NULL: nothing to do until something changes).
     Column("next_check_at", DateTime(timezone=True), nullable=True, server_default=func.now()),
+    # The monitor's lease: the run `leased_by` works on this pool until `lease_until`; a crashed run's lease
+    # simply runs out. Committed at once, so no database transaction stays open across an RPC call.
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("leased_by", Text, nullable=True),
+    # Consecutive failed ticks on this pool: the monitor backs off on it instead of hammering the chain.
+    Column("failure_count", Integer, nullable=False, server_default=text("0")),
+    CheckConstraint("failure_count >= 0", name="failure_count_non_negative"),
+    # A permanent dead end on chain (docs/program.md §5.2, §9.2): shown to players, never cranked into.
+    Column("unpayable_reason", Text, nullable=True),
+    CheckConstraint(_in("unpayable_reason", UNPAYABLE_REASONS), name="unpayable_reason_known"),
+    # Free text for people: why the monitor cannot make progress right now (not a closed set on purpose).
+    Column("stuck_reason", Text, nullable=True),
     _created_at(),
     _updated_at(),
-    UniqueConstraint("pool_address"),
     UniqueConstraint("create_signature"),
+    UniqueConstraint("id", "mint"),  # target of the composite keys that tie a ledger row's mint to its pool's
     CheckConstraint("participants_count BETWEEN 0 AND max_participants", name="participants_count_range"),
-    Index("ix_pools_status_created_at", "status", text("created_at DESC")),
-    Index("ix_pools_creator_wallet", "creator_wallet"),
-    Index("ix_pools_mint", "mint"),
-    # The monitor's "what is due" query scans only live pools.
+    Index("uq_pools_pool_address_live", "pool_address", unique=True, postgresql_where=text(_LIVE_POOL)),
+    Index("ix_pools_pool_address_created_at", "pool_address", text("created_at DESC")),
+    # The pool list pages newest first, with or without one filter: each is one index range scan.
+    Index("ix_pools_created_at_id", *_NEWEST_FIRST),
+    Index("ix_pools_status_created_at_id", "status", *_NEWEST_FIRST),
+    Index("ix_pools_mint_created_at_id", "mint", *_NEWEST_FIRST),
+    Index("ix_pools_creator_wallet_created_at_id", "creator_wallet", *_NEWEST_FIRST),
+    # The monitor's lease query: live pools whose check time has passed, oldest first.
     Index(
-        "ix_pools_next_check_at",
+        "ix_pools_due_next_check_at_id",
         "next_check_at",
-        postgresql_where=text("next_check_at IS NOT NULL AND status <> 'closed'"),
+        "id",
+        postgresql_where=text(f"next_check_at IS NOT NULL AND {_LIVE_POOL}"),
     ),
+    # Leases held right now (monitor status, expiry): a few rows, never the whole table.
+    Index("ix_pools_leased_lease_until", "lease_until", postgresql_where=text("lease_until IS NOT NULL")),
 )
 
 participants = Table(
     "participants",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="RESTRICT"), nullable=False),
     *_key("wallet"),
-    *_signature("join_signature"),  # the creator's seat comes from the create transaction
-    Column("joined_at", DateTime(timezone=True), nullable=False),
+    # Index in the on-chain Participants list (0 is the creator, docs/program.md §2.2); NULL once the wallet
+    # left the list (refunded). The key is DEFERRABLE so one UPDATE can permute the whole order: an immediate
+    # unique key is checked row by row and would trip over the permutation half-way.
+    Column("seat", SmallInteger, nullable=True),
+    CheckConstraint(f"seat BETWEEN 0 AND {MAX_PARTICIPANTS - 1}", name="seat_range"),
+    # Known once the join is reported; a seat found on chain by the monitor first has none yet.
+    *_signature("join_signature", nullable=True),
+    Column("joined_at", DateTime(timezone=True), nullable=True),
     Column("refund_claimed", Boolean, nullable=False, server_default=text("false")),
     *_signature("refund_signature", nullable=True),
     _created_at(),
     UniqueConstraint("pool_id", "wallet"),
+    UniqueConstraint("pool_id", "seat", deferrable=True, initially="IMMEDIATE"),
     UniqueConstraint("refund_signature"),
-    Index("ix_participants_wallet", "wallet"),
+    # "Pools this wallet is in": the pool ids come from the index alone.
+    Index("ix_participants_wallet_pool_id", "wallet", "pool_id"),
 )
 
 # Activity ledger for history and leaderboards: what happened, in base units, proven on chain.
@@ -237,7 +267,7 @@ activity = Table(
     "activity",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="RESTRICT"), nullable=False),
     *_key("wallet"),
     *_enum("kind", ACTIVITY_KINDS),
     *_u64("amount"),
@@ -245,25 +275,75 @@ activity = Table(
     Column("slot", BigInteger, nullable=False),
     Column("block_time", DateTime(timezone=True), nullable=False),
     _created_at(),
-    # One row per (transaction, kind, wallet): a payout credits several wallets in one transaction.
-    UniqueConstraint("signature", "kind", "wallet"),
+    # One row per (transaction, pool, kind, wallet): one transaction may act on two pools, and a payout
+    # credits several wallets.
+    UniqueConstraint("signature", "pool_id", "kind", "wallet"),
     Index("ix_activity_pool_id_block_time", "pool_id", text("block_time DESC")),
     Index("ix_activity_wallet_block_time", "wallet", text("block_time DESC")),
 )
 
-# The replay guard: a transaction signature proves one action, once. Inserted in the same database transaction
-# as the action's effects, so a replay fails on the primary key, never on a racy read.
+# The replay guard: a signature proves one action on one pool, once. One transaction may hold two real
+# actions (join A + donate B): each is recorded once, and the same (signature, action, pool) again is a
+# replay. Inserted in the same database transaction as the action's effects, so a replay fails on the
+# primary key, never on a racy read.
 used_signatures = Table(
     "used_signatures",
     metadata,
-    *_signature("signature", primary_key=True),
+    *_signature("signature"),
     *_enum("action", ACTIONS),
-    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="SET NULL"), nullable=True),
+    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="RESTRICT"), nullable=False),
     *_key("wallet"),
     Column("slot", BigInteger, nullable=False),
     Column("used_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("signature", "action", "pool_id"),
     Index("ix_used_signatures_pool_id", "pool_id"),
     Index("ix_used_signatures_used_at", "used_at"),  # retention sweeps
+)
+
+# One payout per pool, as the program made it (docs/program.md §5.1): the parts sum to the pot exactly.
+# `referral_amount` is 0 while the program pays no referrals (our referral share is allocated off chain from
+# the treasury's part); it is a column so that the sum stays the whole truth if that ever changes.
+pool_payouts = Table(
+    "pool_payouts",
+    metadata,
+    Column("pool_id", BigInteger, primary_key=True),
+    *_key("mint"),
+    *_signature("signature"),
+    *_key("winner"),
+    *_u64("winner_amount", default=None),
+    *_u64("dev_amount", default=None),
+    *_u64("burn_amount", default=None),
+    *_u64("treasury_amount", default=None),
+    *_u64("referral_amount"),
+    *_u64("total_amount", positive=True, default=None),
+    Column("slot", BigInteger, nullable=False),
+    Column("block_time", DateTime(timezone=True), nullable=False),
+    _created_at(),
+    ForeignKeyConstraint(["pool_id", "mint"], ["pools.id", "pools.mint"], ondelete="RESTRICT"),
+    UniqueConstraint("signature"),
+    CheckConstraint(
+        "winner_amount + dev_amount + burn_amount + treasury_amount + referral_amount = total_amount",
+        name="parts_sum_to_total",
+    ),
+    Index("ix_pool_payouts_winner", "winner"),
+    Index("ix_pool_payouts_block_time", text("block_time DESC")),  # the latest-winners feed
+)
+
+# Per (winner, mint) totals, kept in the payout's own transaction: a leaderboard page reads a few index
+# entries instead of aggregating every payout (bench/query_bench.py measures both).
+winner_totals = Table(
+    "winner_totals",
+    metadata,
+    *_key("wallet"),
+    *_mint_key(),
+    Column("wins", Integer, nullable=False),
+    CheckConstraint("wins >= 1", name="wins_positive"),
+    *_total("total_won"),
+    *_u64("biggest_win", default=None),
+    Column("last_win_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("wallet", "mint"),
+    Index("ix_winner_totals_total_won", text("total_won DESC"), "wallet", "mint"),
+    Index("ix_winner_totals_mint_total_won", "mint", text("total_won DESC"), "wallet"),
 )
 
 profiles = Table(
@@ -307,17 +387,36 @@ referral_rewards = Table(
     UniqueConstraint("referrer_wallet", "mint"),
 )
 
+# A pool's referral share is allocated at most once: the run whose `INSERT ... ON CONFLICT DO NOTHING
+# RETURNING` returns the row writes the events and adds to pending; every other run sees nothing returned.
+referral_allocations = Table(
+    "referral_allocations",
+    metadata,
+    Column("pool_id", BigInteger, primary_key=True),
+    *_key("mint"),
+    *_u64("total", default=None),  # the sum of this pool's events (0 when nobody was referred)
+    _created_at(),
+    ForeignKeyConstraint(["pool_id", "mint"], ["pools.id", "pools.mint"], ondelete="RESTRICT"),
+    UniqueConstraint("pool_id", "mint"),  # target of the events' composite key
+)
+
 referral_reward_events = Table(
     "referral_reward_events",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    Column("pool_id", BigInteger, ForeignKey("pools.id", ondelete="CASCADE"), nullable=False),
-    *_mint_key(),
+    Column("pool_id", BigInteger, nullable=False),
+    *_key("mint"),
     *_key("referrer_wallet"),
     *_u64("amount", positive=True, default=None),
     _created_at(),
-    # One allocation per pool, mint and referrer: a re-run of the allocation is a no-op (W15).
-    UniqueConstraint("pool_id", "mint", "referrer_wallet"),
+    # Through the allocation to the pool: an event exists only inside its pool's one allocation, and its
+    # mint is the pool's mint.
+    ForeignKeyConstraint(
+        ["pool_id", "mint"],
+        ["referral_allocations.pool_id", "referral_allocations.mint"],
+        ondelete="RESTRICT",
+    ),
+    UniqueConstraint("pool_id", "referrer_wallet"),
     Index("ix_referral_reward_events_referrer_wallet", "referrer_wallet"),
 )
 
@@ -336,8 +435,45 @@ referral_claims = Table(
     Column("completed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("signature"),
     Index("ix_referral_claims_referrer_wallet", "referrer_wallet"),
-    # The payout worker polls open claims only.
-    Index("ix_referral_claims_open", "status", postgresql_where=text("status IN ('pending', 'sending')")),
+    # At most one open claim per (referrer, mint); the payout worker's poll of open claims uses it too.
+    Index(
+        "uq_referral_claims_open_referrer_wallet_mint",
+        "referrer_wallet",
+        "mint",
+        unique=True,
+        postgresql_where=text(_in("status", OPEN_REFERRAL_CLAIM_STATUSES)),
+    ),
+)
+
+# Fixed-window rate limits, one upsert per request. UNLOGGED: no WAL for a counter nobody needs after a crash
+# (an unclean restart empties it, which only forgives a few requests).
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("hits", Integer, nullable=False, server_default=text("1")),
+    CheckConstraint("hits >= 1", name="hits_positive"),
+    CheckConstraint("char_length(key) <= 200", name="key_length"),
+    Index("ix_rate_limit_hits_window_start", "window_start"),  # the monitor's sweep of old windows
+    prefixes=["UNLOGGED"],
+)
+
+# Single-use nonces for signed messages: consumed by `UPDATE ... WHERE used_at IS NULL AND expires_at > now()
+# RETURNING`, so of two concurrent uses exactly one gets the row back.
+auth_nonces = Table(
+    "auth_nonces",
+    metadata,
+    Column("nonce", Text, primary_key=True),
+    CheckConstraint("nonce ~ '^[A-Za-z0-9_-]{16,128}$'", name="nonce_shape"),
+    *_key("wallet"),
+    Column("purpose", Text, nullable=False),
+    CheckConstraint("purpose ~ '^[a-z][a-z0-9_]{0,39}$'", name="purpose_shape"),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    _created_at(),
+    CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+    Index("ix_auth_nonces_expires_at", "expires_at"),  # the sweep of expired nonces
 )
 
 # -- crank intents (migration 0002) ---------------------------------------------------------------------
