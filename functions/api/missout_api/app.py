@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from missout.observability import logger
-from missout_api.problems import install_problem_handlers, internal_error
-from missout_api.routes import health, pools
+from missout_api.deps import rate_limit_headers
+from missout_api.problems import install_problem_handlers, install_problem_schema, internal_error
+from missout_api.routes import fairness, health, pools, reports
 
 _REQUEST_ID_HEADER = "x-request-id"
 
@@ -40,6 +41,8 @@ async def _request_context(request: Request, call_next: Callable[[Request], Awai
         log.exception("unhandled error", extra={"method": request.method, "path": request.url.path})
         response = internal_error(request)
     response.headers[_REQUEST_ID_HEADER] = request.state.request_id
+    # Set by the rate limiter on every counted request, including refused and failed ones.
+    response.headers.update(rate_limit_headers(getattr(request.state, "rate_limit", [])))
     log.info(
         "request",
         extra={
@@ -61,5 +64,10 @@ def create_app() -> FastAPI:
     app.middleware("http")(_request_context)
     install_problem_handlers(app)
     app.include_router(health.router)
+    # Reports first: `/pools/{address}/{action}` and `/pools` POST never collide with the reads, but keeping
+    # the order fixed keeps the OpenAPI document stable.
+    app.include_router(reports.router, prefix="/api")
     app.include_router(pools.router, prefix="/api")
+    app.include_router(fairness.router, prefix="/api")
+    install_problem_schema(app)
     return app

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from missout.chain.rpc import RpcError
 from missout.db.transaction import DatabaseUnavailable
 from missout.observability import logger
 
@@ -26,10 +27,18 @@ class ProblemException(Exception):
     """Raise from a route to answer with a specific problem."""
 
     def __init__(
-        self, status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: Any
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
+        self.headers = dict(headers or {})
 
 
 def problem_response(
@@ -56,8 +65,19 @@ def problem_response(
 
 def _field_name(location: tuple[Any, ...]) -> str:
     # ("query", "limit") -> "limit"; ("body", "pool", "amount") -> "pool.amount": the name the client sent.
-    parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
-    return ".".join(parts)
+    # A repeated query parameter is reported by position ("status", 1); the client only knows the name.
+    parts = list(location[1:]) if len(location) > 1 else list(location)
+    if location and location[0] == "query":
+        parts = [p for p in parts if not isinstance(p, int)]
+    return ".".join(str(p) for p in parts)
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    """pydantic's message, plus the offending value when it is a short scalar (the client's own input)."""
+    value = err.get("input")
+    if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 100:
+        return f"{err['msg']} (got {value!r})"
+    return str(err["msg"])
 
 
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -65,7 +85,7 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
         {
             "field": _field_name(tuple(err.get("loc", ()))),
             "in": str(err.get("loc", ("",))[0]),
-            "message": err["msg"],
+            "message": _message(err),
         }
         for err in exc.errors()
     ]
@@ -103,7 +123,28 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemException)
     async def domain_problem(request: Request, exc: ProblemException) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
+        return problem_response(
+            request, exc.status, exc.title, exc.detail, type_=exc.type, headers=exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RpcError)
+    async def chain_down(request: Request, exc: RpcError) -> JSONResponse:
+        logger().warning("chain unavailable", extra={"error": str(exc)[:300]})
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "the Solana RPC endpoints are unavailable; retry shortly",
+            type_="/problems/dependency-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            dependency="chain",
+        )
+
+    @app.exception_handler(TimeoutError)
+    async def database_too_slow(request: Request, exc: TimeoutError) -> JSONResponse:
+        # pg8000's socket timeout while waiting for the database (or pgBouncer's queue): the dependency is
+        # overloaded, not the request wrong.
+        return await dependency_down(request, DatabaseUnavailable(f"timed out: {exc}"))
 
     @app.exception_handler(DatabaseUnavailable)
     async def dependency_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
@@ -121,3 +162,55 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def internal_error(request: Request) -> JSONResponse:
     return problem_response(request, 500, "Internal error", "the server failed to answer this request")
+
+
+# -- OpenAPI ------------------------------------------------------------------------------------------------
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}
+}
+_DESCRIPTIONS = {
+    404: "no such resource",
+    409: "the signature was already used for another action",
+    422: "invalid request, or a report the chain does not prove (`reason` says why)",
+    429: "rate limited",
+    503: "the database or the chain is unavailable",
+}
+_WITH_RETRY_AFTER = {429, 503}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem+json answers: every route lists the ones it can give (always
+    422, 429 and 503), so generated clients and schemathesis know the content type and shape."""
+    wanted = sorted({422, 429, 503, *codes})
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in wanted:
+        entry: dict[str, Any] = {
+            "description": _DESCRIPTIONS.get(code, "problem"),
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+        }
+        if code in _WITH_RETRY_AFTER:
+            entry["headers"] = _RETRY_AFTER
+        responses[code] = entry
+    return responses
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Add the `Problem` schema (and what it refers to) to the generated document's components."""
+    from missout_api.schemas import Problem
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components.update(schema.pop("$defs", {}))
+        components["Problem"] = schema
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -24,6 +24,20 @@ class Health(BaseModel):
     database: DatabaseStatus
 
 
+# The database's status names (missout.pools.status.POOL_STATUSES; a test keeps the two equal).
+StatusName = Literal[
+    "open",
+    "locked",
+    "unlocked",
+    "randomness_committed",
+    "randomness_revealed",
+    "winner_selected",
+    "ended",
+    "cancelled",
+    "closed",
+]
+
+
 class MintOut(BaseModel):
     address: str
     decimals: int
@@ -59,3 +73,153 @@ class PoolOut(BaseModel):
 class PoolList(BaseModel):
     items: list[PoolOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+# -- reporting -----------------------------------------------------------------------------------------
+
+BASE58_KEY = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
+BASE58_SIGNATURE = r"^[1-9A-HJ-NP-Za-km-z]{64,88}$"
+AMOUNT = r"^[0-9]{1,20}$"
+
+
+class ActionReport(BaseModel):
+    """What a client reports after an on-chain action. Only names what to prove: nothing here is recorded."""
+
+    model_config = {"extra": "forbid"}
+
+    signature: str = Field(pattern=BASE58_SIGNATURE, description="the transaction's first signature (base58)")
+    wallet: str = Field(pattern=BASE58_KEY, description="the wallet that signed the action")
+    amount: str | None = Field(
+        default=None,
+        pattern=AMOUNT,
+        description="base units: required for donate, checked against the chain for join and claim-refund",
+    )
+
+
+class PoolReport(BaseModel):
+    """`POST /api/pools` after `create_pool`."""
+
+    model_config = {"extra": "forbid"}
+
+    pool: str = Field(pattern=BASE58_KEY, description="the Pool account the transaction created")
+    signature: str = Field(pattern=BASE58_SIGNATURE)
+    wallet: str = Field(pattern=BASE58_KEY, description="the creator (signer of create_pool)")
+
+
+class ActionRecordOut(BaseModel):
+    signature: str
+    action: Literal["create", "join", "donate", "cancel", "claim-refund", "claim-rent"]
+    pool_id: int
+    pool: str
+    wallet: str
+    amount: str = Field(description="base units moved by the action (0 for cancel and claim-rent)")
+    slot: int
+    block_time: datetime
+    recorded_at: datetime
+
+
+class PendingOut(BaseModel):
+    status: Literal["pending"]
+    detail: str
+    retry_after_s: int
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    # `in` is a Python keyword; the JSON name stays `in`.
+    in_: str = Field(alias="in", description="where the field was: path, query, body")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; extension members depend on the problem `type`."""
+
+    model_config = {"extra": "allow"}
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None = None
+    errors: list[FieldErrorOut] | None = Field(default=None, description="invalid-request: the fields")
+    reason: str | None = Field(default=None, description="rejected-report: the verifier's typed reason")
+    first_use: ActionRecordOut | None = Field(default=None, description="signature-used: its first use")
+    dependency: str | None = Field(default=None, description="dependency-unavailable: database or chain")
+
+
+# -- detail, claimable, fairness ---------------------------------------------------------------------------
+
+
+class ParticipantOut(BaseModel):
+    seat: int | None = Field(description="index in the on-chain list (0 = creator); null once refunded")
+    wallet: str
+    display_name: str | None = Field(description="the wallet's nickname from its profile, if any")
+    joined_at: datetime | None
+    join_signature: str | None
+    refund_claimed: bool
+
+
+class ActivityOut(BaseModel):
+    kind: str
+    wallet: str
+    amount: str = Field(description="base units, decimal string")
+    signature: str
+    slot: int
+    block_time: datetime
+
+
+class PayoutOut(BaseModel):
+    winner: str
+    winner_amount: str
+    dev_amount: str
+    burn_amount: str
+    treasury_amount: str
+    referral_amount: str
+    total_amount: str
+    signature: str
+    block_time: datetime
+
+
+class PoolDetailOut(PoolOut):
+    status_reason: int
+    paused: bool
+    allow_mock: bool
+    expire_time: datetime | None
+    unlock_time: datetime | None
+    close_time: datetime | None
+    randomness_account: str | None
+    rent_claimed: bool
+    unpayable_reason: str | None = Field(description="why the pool can never pay out, if it cannot")
+    create_signature: str
+    synced_slot: int = Field(description="the chain slot this record reflects")
+    participants: list[ParticipantOut] = Field(description="on-chain order first, then refunded wallets")
+    donations: list[ActivityOut]
+    activity: list[ActivityOut] = Field(description="newest first, at most 100")
+    payout: PayoutOut | None
+
+
+class ClaimableOut(BaseModel):
+    refunds: list[PoolOut]
+    rents: list[PoolOut]
+
+
+class FairnessOut(BaseModel):
+    pool: str
+    pool_id: str = Field(description="the program's u64 pool_id, decimal string")
+    status: str
+    randomness_account: str | None = Field(description="the Switchboard account bound at request_randomness")
+    randomness_hex: str = Field(description="the 16 bytes of randomness the draw used (little-endian u128)")
+    revealed_value_hex: str | None = Field(
+        description="the randomness account's full 32-byte value, if readable"
+    )
+    reveal_slot: int | None = Field(
+        description="the slot the randomness account was revealed at, if readable"
+    )
+    participants: list[str] = Field(description="the on-chain list at the draw, in order")
+    formula: str
+    normalized: str = Field(description="u64, decimal string")
+    index: int
+    winner: str = Field(description="the recomputed winner")
+    stored_winner: str = Field(description="the winner the program stored")
+    matches: bool

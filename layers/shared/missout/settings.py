@@ -196,6 +196,28 @@ class CrankSettings(BaseSettings):
     priority_fee_cap_microlamports: int = Field(default=200_000, ge=1, le=10_000_000)
 
 
+class ApiSettings(BaseSettings):
+    """The API's own knobs: rate limits (original-backend.md W19) and the pool terms it records.
+
+    Limits are per window, shared by every Lambda instance through the database. The per-IP limit is the same
+    on every route: many players share one address behind a carrier NAT, so reporting routes add a per-wallet
+    limit instead of a tighter per-IP one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="API_", extra="ignore", frozen=True)
+
+    rate_limit_window_s: int = Field(default=60, ge=1, le=3_600)
+    rate_limit_per_ip: int = Field(default=100, ge=1, le=1_000_000)
+    rate_limit_per_wallet: int = Field(default=30, ge=1, le=1_000_000)
+    # The pool configuration we crank and record (must match create_pool's arguments; W8, OC1).
+    pool_dev_fee_bps: int = Field(default=500, ge=0, le=10_000)
+    pool_burn_fee_bps: int = Field(default=350, ge=0, le=10_000)
+    pool_treasury_fee_bps: int = Field(default=150, ge=0, le=10_000)
+    pool_allow_mock: bool = False
+    # How long a reported transaction may have landed before it is reported (bounds leaked signatures).
+    report_max_age_s: int = Field(default=600, ge=10, le=86_400)
+
+
 _S = TypeVar("_S", bound=BaseSettings)
 
 # Environment variable names per group, for error messages (pydantic reports field names).
@@ -203,6 +225,7 @@ _ENV_PREFIX: dict[type[BaseSettings], str] = {
     DatabaseSettings: "DATABASE_",
     MonitorSettings: "MONITOR_",
     CrankSettings: "CRANK_",
+    ApiSettings: "API_",
 }
 
 
@@ -246,9 +269,21 @@ def crank_settings() -> CrankSettings:
     return load(CrankSettings)
 
 
+@cache
+def api_settings() -> ApiSettings:
+    return load(ApiSettings)
+
+
 def clear_caches() -> None:
     """Forget loaded settings (tests change the environment between cases)."""
-    for loader in (database_settings, chain_settings, monitor_settings, signer_settings, crank_settings):
+    for loader in (
+        database_settings,
+        chain_settings,
+        monitor_settings,
+        signer_settings,
+        crank_settings,
+        api_settings,
+    ):
         loader.cache_clear()
 
 

@@ -1,70 +1,221 @@
-"""GET /api/pools: the pools we know, newest first, filtered in SQL before paging."""
+"""Pool reads: the list (filters, sorts, keyset paging), one pool in full, and what a wallet can claim.
+
+Every read counts the request against the per-IP limit in the same database transaction as the read itself
+(one round trip to pgBouncer, not two) and answers 429 after that transaction commits.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from missout.db.tables import POOL_STATUSES
 from missout.db.transaction import transaction
-from missout.pools.listing import MAX_PAGE_SIZE, InvalidCursor, PoolFilters, PoolRow, list_pools
-from missout_api.problems import ProblemException
-from missout_api.schemas import FeesOut, MintOut, PoolList, PoolOut
+from missout.pools.detail import ActivityRow, PoolDetail, claimable, pool_detail
+from missout.pools.listing import (
+    CURSOR_PATTERN,
+    MAX_PAGE_SIZE,
+    PoolFilters,
+    PoolRow,
+    PoolSort,
+    list_pools,
+)
+from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.problems import ProblemException, problem_responses
+from missout_api.schemas import (
+    BASE58_KEY,
+    ActivityOut,
+    ClaimableOut,
+    FeesOut,
+    MintOut,
+    ParticipantOut,
+    PayoutOut,
+    PoolDetailOut,
+    PoolList,
+    PoolOut,
+    StatusName,
+)
 
 router = APIRouter(tags=["pools"])
 
-_BASE58_KEY = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
+# The original's cache lifetimes (original-backend.md §1.2): the list 30 s, one pool 20 s. Shared caches may
+# keep them too (CloudFront in front of API Gateway); a report's answer is never cached.
+LIST_CACHE = "public, max-age=30"
+DETAIL_CACHE = "public, max-age=20"
+CLAIMABLE_CACHE = "private, max-age=5"
+
+Address = Annotated[str, Path(pattern=BASE58_KEY, description="the Pool account (base58)")]
 
 
-@router.get("/pools", response_model=PoolList)
+@router.get("/pools", response_model=PoolList, responses=problem_responses())
 def get_pools(
-    status: Annotated[list[str] | None, Query(description=f"any of: {', '.join(POOL_STATUSES)}")] = None,
-    mint: Annotated[str | None, Query(pattern=_BASE58_KEY)] = None,
-    creator: Annotated[str | None, Query(pattern=_BASE58_KEY)] = None,
+    request: Request,
+    response: Response,
+    limits: Limits,
+    status: Annotated[
+        list[StatusName] | None,
+        Query(description="any of the statuses; repeat for several"),
+    ] = None,
+    mint: Annotated[str | None, Query(pattern=BASE58_KEY)] = None,
+    creator: Annotated[str | None, Query(pattern=BASE58_KEY)] = None,
+    participant: Annotated[
+        str | None, Query(pattern=BASE58_KEY, description="pools this wallet holds a seat in")
+    ] = None,
+    sort: Annotated[PoolSort, Query(description="newest, ending_soon (open or locked only), biggest_pot")] = (
+        PoolSort.NEWEST
+    ),
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    ] = None,
 ) -> PoolList:
-    statuses = tuple(dict.fromkeys(status or ()))
-    unknown = [s for s in statuses if s not in POOL_STATUSES]
-    if unknown:
-        raise _invalid("status", f"unknown status {unknown[0]!r}; expected one of {', '.join(POOL_STATUSES)}")
-    filters = PoolFilters(statuses=statuses, mint=mint, creator=creator)
-    try:
-        with transaction() as conn:
-            page = list_pools(conn, filters, limit=limit, cursor=cursor)
-    except InvalidCursor as exc:
-        raise _invalid("cursor", str(exc)) from None
-    return PoolList(items=[_pool_out(row) for row in page.items], next_cursor=page.next_cursor)
+    filters = PoolFilters(
+        statuses=tuple(dict.fromkeys(status or ())), mint=mint, creator=creator, participant=participant
+    )
+    with transaction() as conn:
+        page = list_pools(conn, filters, limit=limit, cursor=cursor, sort=sort)
+        states = count_request(conn, request, limits_for(request, limits))  # last: holds the counter row
+    enforce(states)
+    response.headers["Cache-Control"] = LIST_CACHE
+    return PoolList(items=[pool_out(row) for row in page.items], next_cursor=page.next_cursor)
 
 
-def _invalid(field: str, message: str) -> ProblemException:
-    return ProblemException(
-        422,
-        "Invalid request",
-        f"invalid value for: {field}",
-        type_="/problems/invalid-request",
-        errors=[{"field": field, "in": "query", "message": message}],
+@router.get("/pools/claimable", response_model=ClaimableOut, responses=problem_responses())
+def get_claimable(
+    request: Request,
+    response: Response,
+    limits: Limits,
+    wallet: Annotated[str, Query(pattern=BASE58_KEY, description="the wallet that would claim")],
+) -> ClaimableOut:
+    with transaction() as conn:
+        found = claimable(conn, wallet)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    response.headers["Cache-Control"] = CLAIMABLE_CACHE
+    return ClaimableOut(
+        refunds=[pool_out(r) for r in found.refunds], rents=[pool_out(r) for r in found.rents]
     )
 
 
-def _pool_out(row: PoolRow) -> PoolOut:
-    return PoolOut(
-        id=row.id,
-        address=row.address,
-        mint=MintOut(address=row.mint, decimals=row.mint_decimals, symbol=row.mint_symbol),
-        creator=row.creator,
-        status=row.status,
-        entry_amount=str(row.entry_amount),
-        total_amount=str(row.total_amount),
-        donated_amount=str(row.donated_amount),
-        max_participants=row.max_participants,
-        participants_count=row.participants_count,
-        lock_duration_seconds=row.lock_duration_seconds,
-        fees=FeesOut(dev_bps=row.dev_fee_bps, burn_bps=row.burn_fee_bps, treasury_bps=row.treasury_fee_bps),
-        winner=row.winner,
-        start_time=row.start_time,
-        lock_start_time=row.lock_start_time,
-        end_time=row.end_time,
-        created_at=row.created_at,
+@router.get("/pools/by-id/{pool_id}", response_model=PoolDetailOut, responses=problem_responses(404))
+def get_pool_by_id(
+    request: Request,
+    response: Response,
+    limits: Limits,
+    pool_id: Annotated[
+        int, Path(ge=1, le=2**63 - 1, description="the record's id (any pool, live or closed)")
+    ],
+) -> PoolDetailOut:
+    return _detail(request, response, limits, pool_id=pool_id)
+
+
+@router.get("/pools/{address}", response_model=PoolDetailOut, responses=problem_responses(404))
+def get_pool(request: Request, response: Response, limits: Limits, address: Address) -> PoolDetailOut:
+    """The live pool at this address (or, if none is live, the latest closed one there)."""
+    return _detail(request, response, limits, address=address)
+
+
+def _detail(
+    request: Request,
+    response: Response,
+    limits: Limits,
+    *,
+    address: str | None = None,
+    pool_id: int | None = None,
+) -> PoolDetailOut:
+    with transaction() as conn:
+        detail = pool_detail(conn, address=address, pool_id=pool_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    if detail is None:
+        raise ProblemException(
+            404,
+            "Not found",
+            f"no pool is recorded at {address}" if address else f"no pool has id {pool_id}",
+            type_="/problems/pool-not-found",
+        )
+    response.headers["Cache-Control"] = DETAIL_CACHE
+    return detail_out(detail)
+
+
+def pool_out(row: PoolRow) -> PoolOut:
+    return PoolOut(**_pool_fields(row))
+
+
+def _pool_fields(row: PoolRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "address": row.address,
+        "mint": MintOut(address=row.mint, decimals=row.mint_decimals, symbol=row.mint_symbol),
+        "creator": row.creator,
+        "status": row.status,
+        "entry_amount": str(row.entry_amount),
+        "total_amount": str(row.total_amount),
+        "donated_amount": str(row.donated_amount),
+        "max_participants": row.max_participants,
+        "participants_count": row.participants_count,
+        "lock_duration_seconds": row.lock_duration_seconds,
+        "fees": FeesOut(
+            dev_bps=row.dev_fee_bps, burn_bps=row.burn_fee_bps, treasury_bps=row.treasury_fee_bps
+        ),
+        "winner": row.winner,
+        "start_time": row.start_time,
+        "lock_start_time": row.lock_start_time,
+        "end_time": row.end_time,
+        "created_at": row.created_at,
+    }
+
+
+def _activity_out(row: ActivityRow) -> ActivityOut:
+    return ActivityOut(
+        kind=row.kind,
+        wallet=row.wallet,
+        amount=str(row.amount),
+        signature=row.signature,
+        slot=row.slot,
+        block_time=row.block_time,
+    )
+
+
+def detail_out(detail: PoolDetail) -> PoolDetailOut:
+    payout = detail.payout
+    return PoolDetailOut(
+        **_pool_fields(detail.pool),
+        status_reason=detail.status_reason,
+        paused=detail.paused,
+        allow_mock=detail.allow_mock,
+        expire_time=detail.expire_time,
+        unlock_time=detail.unlock_time,
+        close_time=detail.close_time,
+        randomness_account=detail.randomness_account,
+        rent_claimed=detail.rent_claimed,
+        unpayable_reason=detail.unpayable_reason,
+        create_signature=detail.create_signature,
+        synced_slot=detail.synced_slot,
+        participants=[
+            ParticipantOut(
+                seat=p.seat,
+                wallet=p.wallet,
+                display_name=p.display_name,
+                joined_at=p.joined_at,
+                join_signature=p.join_signature,
+                refund_claimed=p.refund_claimed,
+            )
+            for p in detail.participants
+        ],
+        donations=[_activity_out(a) for a in detail.donations],
+        activity=[_activity_out(a) for a in detail.activity],
+        payout=None
+        if payout is None
+        else PayoutOut(
+            winner=payout.winner,
+            winner_amount=str(payout.winner_amount),
+            dev_amount=str(payout.dev_amount),
+            burn_amount=str(payout.burn_amount),
+            treasury_amount=str(payout.treasury_amount),
+            referral_amount=str(payout.referral_amount),
+            total_amount=str(payout.total_amount),
+            signature=payout.signature,
+            block_time=payout.block_time,
+        ),
     )

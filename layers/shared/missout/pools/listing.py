@@ -1,28 +1,52 @@
 """Reading pools for the API: filters applied in SQL before paging, keyset pagination, integer amounts.
 
-Keyset (created_at, id) pagination instead of OFFSET: pages stay stable while pools are created and the cost
-of a page does not grow with its depth. The cursor is opaque to clients.
+Keyset pagination instead of OFFSET: pages stay stable while pools are created and the cost of a page does
+not grow with its depth. Three orders, each a total order ending in the id:
+
+* `newest`: (created_at, id) descending;
+* `ending_soon`: pools still open or locked, by the end of their current window ascending (a locked pool's
+  lock end, an open pool's join deadline), then id;
+* `biggest_pot`: (total_amount, id) descending.
+
+The cursor is `<key>.<id>`, two decimal integers (the key is microseconds since 1970 for the time orders,
+base units for the pot). Every string of that shape is a position: a cursor is never "invalid", at worst it
+points before the first or after the last pool, and the page is empty or starts at the beginning.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import DateTime, Numeric, and_, exists, func, literal, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from missout.db.tables import POOL_STATUSES, mints, pools
+from missout.db.tables import POOL_STATUSES, mints, participants, pools
 
 MAX_PAGE_SIZE = 100
 
 
+CURSOR_PATTERN = r"^[0-9]{1,20}\.[0-9]{1,18}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_MICROS = int((datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) / timedelta(microseconds=1))
+# Pools whose current window can still end: joins open, or locked and waiting for the unlock.
+ENDING_STATUSES = ("open", "locked")
+
+
 class InvalidCursor(ValueError):
-    """The pagination cursor was not produced by this API (or was tampered with)."""
+    """The pagination cursor does not have the shape `<key>.<id>`."""
+
+
+class PoolSort(Enum):
+    NEWEST = "newest"
+    ENDING_SOON = "ending_soon"
+    BIGGEST_POT = "biggest_pot"
 
 
 @dataclass(frozen=True)
@@ -30,6 +54,7 @@ class PoolFilters:
     statuses: tuple[str, ...] = ()
     mint: str | None = None
     creator: str | None = None
+    participant: str | None = None  # pools whose on-chain participant list holds this wallet
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(POOL_STATUSES)
@@ -68,25 +93,40 @@ class PoolPage:
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, pool_id: int) -> str:
-    raw = json.dumps([created_at.isoformat(), pool_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _ends_at() -> ColumnElement[datetime]:
+    """When the pool's current window ends: the lock end once locked, else the join deadline."""
+    lock_end = pools.c.lock_start_time + func.make_interval(0, 0, 0, 0, 0, 0, pools.c.lock_duration_seconds)
+    return func.coalesce(lock_end, pools.c.expire_time, pools.c.start_time + text("interval '7 days'"))
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at_text, pool_id = json.loads(raw)
-        created_at = datetime.fromisoformat(created_at_text)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidCursor("cursor is not valid") from None
-    if not isinstance(pool_id, int) or created_at.tzinfo is None:
-        raise InvalidCursor("cursor is not valid")
-    return created_at, pool_id
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def list_pools(conn: Connection, filters: PoolFilters, *, limit: int, cursor: str | None = None) -> PoolPage:
-    """Newest pools first, `limit` per page (1..MAX_PAGE_SIZE)."""
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=min(micros, _LAST_MICROS))
+
+
+def encode_cursor(key: int, pool_id: int) -> str:
+    return f"{key}.{pool_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    if not _CURSOR.match(cursor):
+        raise InvalidCursor("cursor must look like <key>.<id> (two decimal integers)")
+    key, _, pool_id = cursor.partition(".")
+    return int(key), int(pool_id)
+
+
+def list_pools(
+    conn: Connection,
+    filters: PoolFilters,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    sort: PoolSort = PoolSort.NEWEST,
+) -> PoolPage:
+    """One page of pools in `sort` order, `limit` per page (1..MAX_PAGE_SIZE)."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     conditions: list[ColumnElement[bool]] = []
@@ -96,24 +136,61 @@ def list_pools(conn: Connection, filters: PoolFilters, *, limit: int, cursor: st
         conditions.append(pools.c.mint == filters.mint)
     if filters.creator:
         conditions.append(pools.c.creator_wallet == filters.creator)
+    if filters.participant:
+        conditions.append(
+            exists().where(
+                participants.c.pool_id == pools.c.id,
+                participants.c.wallet == filters.participant,
+                participants.c.seat.is_not(None),
+            )
+        )
+    ends_at = _ends_at().label("ends_at")
+    if sort is PoolSort.NEWEST:
+        sort_key: ColumnElement[Any] = pools.c.created_at
+        order = (pools.c.created_at.desc(), pools.c.id.desc())
+    elif sort is PoolSort.BIGGEST_POT:
+        sort_key = pools.c.total_amount
+        order = (pools.c.total_amount.desc(), pools.c.id.desc())
+    else:
+        conditions.append(pools.c.status.in_(ENDING_STATUSES))
+        sort_key = _ends_at()
+        order = (sort_key.asc(), pools.c.id.asc())
     if cursor:
-        after_created, after_id = decode_cursor(cursor)
-        conditions.append(tuple_(pools.c.created_at, pools.c.id) < tuple_(after_created, after_id))
+        key, after_id = decode_cursor(cursor)
+        # Decimal: a pot key may exceed int64, which would be sent (and refused) as a bigint.
+        typed = (
+            literal(Decimal(key), Numeric(20, 0))
+            if sort is PoolSort.BIGGEST_POT
+            else literal(_moment(key), DateTime(timezone=True))
+        )
+        if sort is PoolSort.ENDING_SOON:
+            conditions.append(or_(sort_key > typed, and_(sort_key == typed, pools.c.id > after_id)))
+        else:
+            conditions.append(or_(sort_key < typed, and_(sort_key == typed, pools.c.id < after_id)))
 
     query = (
-        select(pools, mints.c.decimals, mints.c.symbol)
+        select(pools, mints.c.decimals, mints.c.symbol, ends_at)
         .join(mints, mints.c.address == pools.c.mint)
         .where(*conditions)
-        .order_by(pools.c.created_at.desc(), pools.c.id.desc())
+        .order_by(*order)
         .limit(limit + 1)  # one extra row tells whether another page exists, without a COUNT
     )
     rows = conn.execute(query).mappings().all()
-    items = [_to_row(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    items = [to_pool_row(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        if sort is PoolSort.NEWEST:
+            key_value = _micros(last["created_at"])
+        elif sort is PoolSort.BIGGEST_POT:
+            key_value = int(last["total_amount"])
+        else:
+            key_value = _micros(last["ends_at"])
+        next_cursor = encode_cursor(key_value, last["id"])
     return PoolPage(items=items, next_cursor=next_cursor)
 
 
-def _to_row(row: object) -> PoolRow:
+def to_pool_row(row: object) -> PoolRow:
     r = dict(row)  # type: ignore[call-overload]
     return PoolRow(
         id=r["id"],

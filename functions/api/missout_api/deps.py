@@ -1,0 +1,85 @@
+"""What routes receive through FastAPI dependencies (`Annotated` types): the chain wiring and the rate limits.
+
+The wiring is built once per process (`missout.wiring`); a deployment without chain settings still serves
+the database-only reads, and the routes that need the chain answer 503 naming the missing variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Connection
+
+from missout.ratelimit import Limit, LimitState, count_hits, limit_header, policy_header, tightest
+from missout.settings import SettingsError
+from missout.wiring import ChainWiring, RateLimits, chain_wiring, rate_limits
+from missout_api.problems import ProblemException
+
+
+def _chain() -> ChainWiring:
+    try:
+        return chain_wiring()
+    except SettingsError as exc:
+        raise ProblemException(
+            503,
+            "Service unavailable",
+            f"the chain is not configured: {exc}",
+            type_="/problems/dependency-unavailable",
+            headers={"Retry-After": "60"},
+            dependency="chain",
+        ) from None
+
+
+def _limits() -> RateLimits:
+    return rate_limits()
+
+
+Chain = Annotated[ChainWiring, Depends(_chain)]
+Limits = Annotated[RateLimits, Depends(_limits)]
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (`requestContext.http.sourceIp`), never a header a client
+    can set (X-Forwarded-For is client-controlled). Outside Lambda (`make dev`), the TCP peer."""
+    event = request.scope.get("aws.event")
+    if isinstance(event, dict):
+        source = event.get("requestContext", {}).get("http", {}).get("sourceIp")
+        if isinstance(source, str) and source:
+            return source
+    return request.client.host if request.client else "unknown"
+
+
+def limits_for(request: Request, limits: RateLimits, wallet: str | None = None) -> list[Limit]:
+    chosen = [Limit("ip", client_ip(request), limits.per_ip, limits.window_s)]
+    if wallet is not None:
+        chosen.append(Limit("wallet", wallet, limits.per_wallet, limits.window_s))
+    return chosen
+
+
+def count_request(conn: Connection, request: Request, limits: Sequence[Limit]) -> list[LimitState]:
+    """One upsert for every limit of this request; remembered for the response headers."""
+    states = count_hits(conn, limits)
+    request.state.rate_limit = states
+    return states
+
+
+def enforce(states: Sequence[LimitState]) -> None:
+    """Raise the 429 once the counting transaction has committed (a refused request still counts)."""
+    worst = tightest(states)
+    if worst.exceeded:
+        raise ProblemException(
+            429,
+            "Too many requests",
+            f"over {worst.limit.limit} requests in {worst.limit.window_s} s from this {worst.limit.name}",
+            type_="/problems/rate-limited",
+            headers={"Retry-After": str(worst.reset_in_s)},
+            limit=worst.limit.name,
+        )
+
+
+def rate_limit_headers(states: Sequence[LimitState]) -> dict[str, str]:
+    if not states:
+        return {}
+    return {"RateLimit-Policy": policy_header(states), "RateLimit": limit_header(tightest(states))}

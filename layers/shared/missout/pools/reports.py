@@ -1,0 +1,194 @@
+"""The database side of a reported action: who already used a signature, which live pool an address is, and
+writing one proven action (replay guard, activity, the pool and its participants) in one transaction.
+
+Every function takes the caller's connection: the caller's `transaction()` decides what is atomic. The replay
+guard is the primary key of `used_signatures`; the insert is `ON CONFLICT DO NOTHING RETURNING`, so of two
+concurrent reports of one action exactly one writes, and the other learns it lost without an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+
+from missout.db.tables import activity, mints, participants, pools, used_signatures
+from missout.pools.status import TERMINAL_POOL_STATUSES
+
+
+class Action(Enum):
+    """The actions a client reports, as they appear in URLs; `.db` is the name in `used_signatures`."""
+
+    CREATE = "create"
+    JOIN = "join"
+    DONATE = "donate"
+    CANCEL = "cancel"
+    CLAIM_REFUND = "claim-refund"
+    CLAIM_RENT = "claim-rent"
+
+    @property
+    def db(self) -> str:
+        return _DB_NAMES[self]
+
+    @classmethod
+    def from_db(cls, name: str) -> Action:
+        return next(action for action, db in _DB_NAMES.items() if db == name)
+
+
+_DB_NAMES = {
+    Action.CREATE: "create_pool",
+    Action.JOIN: "join_pool",
+    Action.DONATE: "donate",
+    Action.CANCEL: "cancel_pool",
+    Action.CLAIM_REFUND: "claim_refund",
+    Action.CLAIM_RENT: "claim_rent",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One recorded action, as the API returns it (the same record for every repeat of the report)."""
+
+    signature: str
+    action: Action
+    pool_id: int
+    pool_address: str
+    wallet: str
+    amount: int  # base units moved by this action (0 for cancel and rent)
+    slot: int
+    block_time: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LivePool:
+    """What reporting needs of a recorded pool that is not closed."""
+
+    id: int
+    address: str
+    mint: str
+    entry_amount: int
+    status: str
+
+
+def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
+    """Every action recorded under `signature`, first recorded first."""
+    query = (
+        select(
+            used_signatures.c.signature,
+            used_signatures.c.action,
+            used_signatures.c.pool_id,
+            pools.c.pool_address,
+            used_signatures.c.wallet,
+            activity.c.amount,
+            used_signatures.c.slot,
+            activity.c.block_time,
+            used_signatures.c.used_at,
+        )
+        .join(pools, pools.c.id == used_signatures.c.pool_id)
+        .join(
+            activity,
+            and_(
+                activity.c.signature == used_signatures.c.signature,
+                activity.c.pool_id == used_signatures.c.pool_id,
+                activity.c.kind == used_signatures.c.action,
+                activity.c.wallet == used_signatures.c.wallet,
+            ),
+        )
+        .where(used_signatures.c.signature == signature)
+        .order_by(used_signatures.c.used_at, used_signatures.c.action)
+    )
+    return [
+        ActionRecord(
+            signature=row.signature,
+            action=Action.from_db(row.action),
+            pool_id=row.pool_id,
+            pool_address=row.pool_address,
+            wallet=row.wallet,
+            amount=int(row.amount),
+            slot=row.slot,
+            block_time=row.block_time,
+            recorded_at=row.used_at,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def find_live_pool(conn: Connection, address: str) -> LivePool | None:
+    """The pool at `address` that is not closed (at most one: the address is unique among live pools)."""
+    row = conn.execute(
+        select(pools.c.id, pools.c.pool_address, pools.c.mint, pools.c.entry_amount, pools.c.status).where(
+            pools.c.pool_address == address, pools.c.status.not_in(TERMINAL_POOL_STATUSES)
+        )
+    ).first()
+    if row is None:
+        return None
+    return LivePool(row.id, row.pool_address, row.mint, int(row.entry_amount), row.status)
+
+
+def claim_signature(
+    conn: Connection,
+    *,
+    signature: str,
+    action: Action,
+    pool_id: int,
+    wallet: str,
+    amount: int,
+    slot: int,
+    block_time: datetime,
+) -> bool:
+    """Write the replay guard and the activity row; False when this exact action was already recorded (a
+    concurrent report won), in which case nothing is written."""
+    claimed = conn.execute(
+        pg_insert(used_signatures)
+        .values(signature=signature, action=action.db, pool_id=pool_id, wallet=wallet, slot=slot)
+        .on_conflict_do_nothing()
+        .returning(used_signatures.c.signature)
+    ).first()
+    if claimed is None:
+        return False
+    # The create's activity row may exist already (registration writes it); the guard above is what decides.
+    conn.execute(
+        pg_insert(activity)
+        .values(
+            pool_id=pool_id,
+            wallet=wallet,
+            kind=action.db,
+            amount=amount,
+            signature=signature,
+            slot=slot,
+            block_time=block_time,
+        )
+        .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
+    )
+    return True
+
+
+def mark_joined(conn: Connection, pool_id: int, wallet: str, signature: str, joined_at: datetime) -> None:
+    """The join's own proof on the participant's row (the seat itself comes from the chain)."""
+    conn.execute(
+        update(participants)
+        .where(
+            participants.c.pool_id == pool_id,
+            participants.c.wallet == wallet,
+            participants.c.join_signature.is_(None),
+        )
+        .values(join_signature=signature, joined_at=joined_at)
+    )
+
+
+def mark_refunded(conn: Connection, pool_id: int, wallet: str, signature: str) -> None:
+    conn.execute(
+        update(participants)
+        .where(participants.c.pool_id == pool_id, participants.c.wallet == wallet)
+        .values(refund_claimed=True, refund_signature=signature)
+    )
+
+
+def set_mint_names(conn: Connection, mint: str, name: str | None, symbol: str | None) -> None:
+    """Name and symbol as the mint's metadata states them now (null when it has none)."""
+    conn.execute(update(mints).where(mints.c.address == mint).values(name=name, symbol=symbol))
