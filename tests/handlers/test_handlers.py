@@ -67,21 +67,3 @@ def test_error_events_are_problems(
     assert body["status"] == status
     if field:
         assert body["errors"][0]["field"] == field
-
-
-def test_monitor_event_ticks_and_returns_a_summary(
-    app_database: TestDatabase, direct_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from missout import settings
-    from missout_monitor.handler import handler
-
-    monkeypatch.setenv("MONITOR_TICK_SECONDS", "0.2")
-    monkeypatch.setenv("MONITOR_SAFETY_MARGIN_MS", "500")
-    settings.clear_caches()
-    insert_mint(direct_engine)
-    insert_pool(direct_engine)
-    summary = handler(_event("monitor_scheduled.json"), lambda_context("monitor", 1.5))
-    assert summary["stopped_because"] == "time budget spent"
-    assert 3 <= summary["ticks"] <= 6
-    assert summary["failed_ticks"] == 0
-    assert summary["due_pools_seen"] == summary["ticks"]  # the one due pool, seen by every tick

@@ -35,9 +35,9 @@ PROGRAM_ID = shipped_codec().default_program_id
 
 
 class CrankWorld:
-    def __init__(self, seed: bytes, *, oracles: int = 1) -> None:
+    def __init__(self, seed: bytes, gateway_url: str = GATEWAY_URL, *, oracles: int = 1) -> None:
         self.chain = LocalChain(seed=seed, unix_timestamp=1_800_000_000)
-        register_default_programs(self.chain, gateway_url=GATEWAY_URL, oracles=oracles)
+        register_default_programs(self.chain, gateway_url=gateway_url, oracles=oracles)
         self.app: ASGIApp = create_rpc_app(self.chain)
         self.dev = self.wallet()
         self.treasury = self.wallet()

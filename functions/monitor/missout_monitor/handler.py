@@ -1,9 +1,15 @@
 """Monitor Lambda: EventBridge Scheduler invokes it every minute; it ticks every few seconds until its time
 budget is spent, then returns a summary. Deliberately free of FastAPI: the import cost is measured in bench/.
+
+Each tick runs in its own `asyncio.run` (HTTP clients are bound to their event loop); what must outlive a tick
+(RPC endpoint health, the database engine, the loaded keys) lives at module level or in caches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from missout.monitor.schedule import run_on_cadence
-from missout.monitor.tick import run_tick
+from missout.monitor.service import MonitorService
 from missout.observability import logger, metrics
 from missout.settings import monitor_settings
 
@@ -33,12 +39,18 @@ def _scheduler_keys(event: Any) -> dict[str, str]:
 @emf.log_metrics(capture_cold_start_metric=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     settings = monitor_settings()
-    log.append_keys(**_scheduler_keys(event))
+    keys = _scheduler_keys(event)
+    log.append_keys(**keys)
+    # The lease holder: unique per invocation, readable in the pools table and the logs.
+    holder = f"{keys.get('execution_id', 'run')}:{uuid.uuid4().hex[:8]}"
+    service = MonitorService.from_environment(holder)
     seen = 0
+    started = time.monotonic()
 
     def tick() -> None:
         nonlocal seen
-        seen += len(run_tick(limit=settings.due_pools_limit).due)
+        report = asyncio.run(service.tick(context.get_remaining_time_in_millis))
+        seen += report.pools_seen
 
     summary = run_on_cadence(
         tick,
@@ -49,8 +61,12 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             "tick failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
         ),
     )
-    emf.add_metric(name="TicksCompleted", unit=MetricUnit.Count, value=summary.ticks - summary.failed_ticks)
+    # Per-tick metrics are flushed by each tick; the run's own go out when the decorator flushes.
     emf.add_metric(name="TicksFailed", unit=MetricUnit.Count, value=summary.failed_ticks)
-    result = {**asdict(summary), "due_pools_seen": seen}
+    result = {
+        **asdict(summary),
+        "pools_seen": seen,
+        "seconds": round(time.monotonic() - started, 1),
+    }
     log.info("monitor run finished", extra=result)
     return result

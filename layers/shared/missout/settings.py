@@ -139,6 +139,21 @@ class MonitorSettings(BaseSettings):
     # Stop starting ticks when less than this is left of the invocation: a tick plus its commit must fit.
     safety_margin_ms: int = Field(default=10_000, ge=0, le=120_000)
     due_pools_limit: int = Field(default=100, ge=1, le=1_000)
+    # How long a leased pool stays ours; a crashed run's pools are free again after it.
+    lease_seconds: float = Field(default=120.0, gt=0, le=900)
+    pool_concurrency: int = Field(default=16, ge=1, le=128)  # pools driven at once within a tick
+    steps_per_pool: int = Field(default=6, ge=1, le=20)  # actions one pool may take in one tick
+    # Predictable randomness (docs/program.md §4.1): only for pools that allow it and only when this is on.
+    # Never on by default; meant for local development against pools created with allow_mock.
+    mock_randomness: bool = False
+    deadline_warning_slots: int = Field(default=1_500, ge=1, le=2_999)  # warn below this many slots left
+    max_failures: int = Field(default=6, ge=1, le=100)  # consecutive failed ticks before `stuck`
+    backoff_base_seconds: float = Field(default=5.0, gt=0, le=600)
+    backoff_cap_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    stuck_recheck_seconds: float = Field(default=3_600.0, gt=0, le=86_400)
+    close_randomness: bool = True  # close the Switchboard randomness account after the payout
+    discover_every_seconds: float = Field(default=60.0, gt=0, le=86_400)  # getProgramAccounts sweep
+    probe_gateway_health: bool = True  # ask the oracle gateways which oracles are healthy before a commit
 
 
 class SignerSettings(BaseSettings):

@@ -1,0 +1,46 @@
+"""Build one tick's collaborators inside the running event loop and run it (HTTP clients are bound to the
+loop that made them, so they live exactly as long as the tick)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import httpx
+from solders.keypair import Keypair
+from sqlalchemy.engine import Engine
+
+from missout.chain.rpc import RpcSession
+from missout.chain.send import DurableSender, SendPolicy
+from missout.chain.switchboard import GatewayClient, GatewayHealthProbe, GatewayRetryPolicy, SwitchboardConfig
+from missout.monitor.act import Actor, ActorConfig
+from missout.monitor.tick import Monitor, TickConfig, TickReport
+
+
+async def run_tick(
+    *,
+    rpc: RpcSession,
+    gateway_http: httpx.AsyncClient,
+    dev: Keypair,
+    randomness_secret: bytes,
+    switchboard: SwitchboardConfig,
+    config: TickConfig,
+    remaining_ms: Callable[[], int],
+    engine: Engine | None = None,
+    send_policy: SendPolicy | None = None,
+    gateway_policy: GatewayRetryPolicy | None = None,
+    probe_gateway_health: bool = True,
+    rng: random.Random | None = None,
+) -> TickReport:
+    sender = DurableSender(rpc, dev, engine=engine, policy=send_policy)
+    gateway = GatewayClient(gateway_http, gateway_policy)
+    health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
+    actor = Actor(
+        rpc,
+        sender,
+        dev,
+        gateway,
+        ActorConfig(config.program_id, switchboard, randomness_secret),
+        health=health,
+    )
+    return await Monitor(engine, rpc, sender, actor, config, rng).tick(remaining_ms)

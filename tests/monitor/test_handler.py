@@ -1,0 +1,76 @@
+"""The real monitor Lambda handler fed the real scheduled event (events/monitor_scheduled.json), against the
+local chain over HTTP and PostgreSQL through pgBouncer: it ticks until its budget is spent and drives a due
+pool on chain, holding the pool's lease only while it works on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from local_lambda import lambda_context
+from missout import settings
+from missout.monitor import service
+from missout.monitor.engine import reset_monitor_engine
+from tests.monitor.served import free_socket, serve_in_thread
+from tests.monitor.world import SECRET, MonitorWorld
+from tests.support.database import TestDatabase
+
+pytestmark = [pytest.mark.integration, pytest.mark.localnet]
+
+EVENT = Path(__file__).resolve().parents[2] / "events" / "monitor_scheduled.json"
+
+
+def test_the_scheduled_event_drives_a_due_pool_on_chain(
+    app_database: TestDatabase, direct_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from missout_monitor.handler import handler
+
+    sock = free_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    world = MonitorWorld(b"monitor-handler", direct_engine, gateway_url=url)
+    world.chain.follow_wall_clock()  # slots move on by themselves, as on a real cluster
+    pool = world.full_pool(participants=2)
+    pool_id = world.register(pool)
+    keypair, secret = tmp_path / "dev.json", tmp_path / "randomness.hex"
+    keypair.write_text(json.dumps(list(bytes(world.dev))))
+    secret.write_text(SECRET.hex())
+    for name, value in {
+        "SOLANA_RPC_URLS": url,
+        "DEV_WALLET_PUBKEY": str(world.dev.pubkey()),
+        "DEV_WALLET_KEYPAIR_PATH": str(keypair),
+        "RANDOMNESS_SECRET_PATH": str(secret),
+        "MONITOR_TICK_SECONDS": "0.3",
+        "MONITOR_SAFETY_MARGIN_MS": "500",
+        "MONITOR_CLOSE_RANDOMNESS": "false",
+        "MONITOR_PROBE_GATEWAY_HEALTH": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.clear_caches()
+    service.rpc_pool.cache_clear()
+    service.load_keys.cache_clear()
+    reset_monitor_engine()
+    try:
+        with serve_in_thread(world.app, sock):
+            summary = handler(json.loads(EVENT.read_text()), lambda_context("monitor", 9.0))
+    finally:
+        reset_monitor_engine()
+        service.rpc_pool.cache_clear()
+        service.load_keys.cache_clear()
+    assert summary["stopped_because"] == "time budget spent"
+    assert summary["failed_ticks"] == 0
+    assert summary["ticks"] >= 2
+    # Unlocked, its randomness account made, and committed + bound in one transaction, all by the handler.
+    landed = [(i["action"], i["status"]) for i in world.intents(pool_id)][:3]
+    assert landed == [
+        ("unlock_pool", "finalized"),
+        ("randomness_init", "finalized"),
+        ("request_randomness", "finalized"),
+    ]
+    record = world.record(pool_id)
+    assert record["status"] in ("randomness_committed", "winner_selected", "ended")
+    assert record["leased_by"] is None  # every lease given back when the run ended
+    # The lease held for the tick that worked on the pool; later ticks did not see it again at once.
+    assert summary["pools_seen"] < summary["ticks"] * 2
