@@ -19,7 +19,9 @@ from tests.support.factories import MINT, insert_mint, insert_participant, inser
 
 
 def register(referred: Keypair, referrer: Keypair) -> Answer:
-    body = signed(referred, "referral_register", wallet=str(referred.pubkey()), referrer=str(referrer.pubkey()))
+    body = signed(
+        referred, "referral_register", wallet=str(referred.pubkey()), referrer=str(referrer.pubkey())
+    )
     return invoke("POST", "/api/referrals", body=body)
 
 
@@ -31,7 +33,9 @@ def claim(wallet: Keypair, mint: str = MINT) -> Answer:
 def give_pending(engine: Engine, wallet: Keypair, amount: int, mint: str = MINT) -> None:
     with engine.begin() as conn:
         conn.execute(
-            insert(referral_rewards).values(referrer_wallet=str(wallet.pubkey()), mint=mint, amount_pending=amount)
+            insert(referral_rewards).values(
+                referrer_wallet=str(wallet.pubkey()), mint=mint, amount_pending=amount
+            )
         )
 
 
@@ -40,7 +44,8 @@ def pending_of(engine: Engine, wallet: Keypair, mint: str = MINT) -> int:
         return int(
             conn.execute(
                 select(referral_rewards.c.amount_pending).where(
-                    referral_rewards.c.referrer_wallet == str(wallet.pubkey()), referral_rewards.c.mint == mint
+                    referral_rewards.c.referrer_wallet == str(wallet.pubkey()),
+                    referral_rewards.c.mint == mint,
                 )
             ).scalar_one()
         )
