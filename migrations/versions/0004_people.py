@@ -56,19 +56,120 @@ def upgrade() -> None:
         "activity",
         ["wallet", sa.literal_column("block_time DESC"), sa.literal_column("id DESC")],
     )
-    op.create_index("ix_winner_totals_wallet_wins", "winner_totals", ["wallet", "wins"])
-    op.create_index(
-        "ix_referral_reward_events_mint_referrer_wallet_amount",
-        "referral_reward_events",
-        ["mint", "referrer_wallet", "amount"],
+    _create_boards()
+
+
+def _create_boards() -> None:
+    op.create_table(
+        "winner_counts",
+        sa.Column("wallet", sa.Text(), nullable=False),
+        sa.Column("wins", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("wallet", name=op.f("pk_winner_counts")),
     )
+    op.create_index("ix_winner_counts_wins", "winner_counts", [sa.literal_column("wins DESC"), "wallet"])
+    op.create_table(
+        "referrer_counts",
+        sa.Column("wallet", sa.Text(), nullable=False),
+        sa.Column("invited", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("wallet", name=op.f("pk_referrer_counts")),
+    )
+    op.create_index(
+        "ix_referrer_counts_invited", "referrer_counts", [sa.literal_column("invited DESC"), "wallet"]
+    )
+    op.create_table(
+        "referrer_mint_totals",
+        sa.Column("mint", sa.Text(), nullable=False),
+        sa.Column("referrer_wallet", sa.Text(), nullable=False),
+        sa.Column("pools", sa.Integer(), nullable=False),
+        sa.Column("earned", sa.Numeric(precision=39, scale=0), nullable=False),
+        sa.PrimaryKeyConstraint("mint", "referrer_wallet", name=op.f("pk_referrer_mint_totals")),
+    )
+    op.create_index(
+        "ix_referrer_mint_totals_mint_earned",
+        "referrer_mint_totals",
+        ["mint", sa.literal_column("earned DESC"), "referrer_wallet"],
+    )
+    for statement in _BOARD_TRIGGERS:
+        op.execute(statement)
+    op.execute("INSERT INTO winner_counts SELECT wallet, sum(wins) FROM winner_totals GROUP BY wallet")
+    op.execute(
+        "INSERT INTO referrer_counts SELECT referrer_wallet, count(*) FROM referral_relations GROUP BY 1"
+    )
+    op.execute(
+        """
+        INSERT INTO referrer_mint_totals
+        SELECT mint, referrer_wallet, count(*), sum(amount) FROM referral_reward_events GROUP BY 1, 2
+        """
+    )
+
+
+# Each trigger adds the change of its row to the board row, in the same transaction (an upsert: the first
+# row of a wallet creates its board row). Statement order inside an upsert makes concurrent writers queue on
+# the board row, so no count is lost.
+_BOARD_TRIGGERS = (
+    """
+    CREATE FUNCTION board_winner_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE winner_counts SET wins = wins - OLD.wins WHERE wallet = OLD.wallet;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO winner_counts AS c (wallet, wins) VALUES (NEW.wallet, NEW.wins)
+            ON CONFLICT (wallet) DO UPDATE SET wins = c.wins + EXCLUDED.wins;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER board_winner_counts AFTER INSERT OR UPDATE OF wins, wallet OR DELETE ON winner_totals
+    FOR EACH ROW EXECUTE FUNCTION board_winner_counts()
+    """,
+    """
+    CREATE FUNCTION board_referrer_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            UPDATE referrer_counts SET invited = invited - 1 WHERE wallet = OLD.referrer_wallet;
+        ELSE
+            INSERT INTO referrer_counts AS c (wallet, invited) VALUES (NEW.referrer_wallet, 1)
+            ON CONFLICT (wallet) DO UPDATE SET invited = c.invited + 1;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER board_referrer_counts AFTER INSERT OR DELETE ON referral_relations
+    FOR EACH ROW EXECUTE FUNCTION board_referrer_counts()
+    """,
+    """
+    CREATE FUNCTION board_referrer_mint_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            UPDATE referrer_mint_totals SET pools = pools - 1, earned = earned - OLD.amount
+            WHERE mint = OLD.mint AND referrer_wallet = OLD.referrer_wallet;
+        ELSE
+            INSERT INTO referrer_mint_totals AS t (mint, referrer_wallet, pools, earned)
+            VALUES (NEW.mint, NEW.referrer_wallet, 1, NEW.amount)
+            ON CONFLICT (mint, referrer_wallet) DO UPDATE SET pools = t.pools + 1, earned = t.earned + EXCLUDED.earned;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER board_referrer_mint_totals AFTER INSERT OR DELETE ON referral_reward_events
+    FOR EACH ROW EXECUTE FUNCTION board_referrer_mint_totals()
+    """,
+)
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_referral_reward_events_mint_referrer_wallet_amount", table_name="referral_reward_events"
-    )
-    op.drop_index("ix_winner_totals_wallet_wins", table_name="winner_totals")
+    op.execute("DROP TRIGGER board_referrer_mint_totals ON referral_reward_events")
+    op.execute("DROP TRIGGER board_referrer_counts ON referral_relations")
+    op.execute("DROP TRIGGER board_winner_counts ON winner_totals")
+    for function in ("board_referrer_mint_totals", "board_referrer_counts", "board_winner_counts"):
+        op.execute(f"DROP FUNCTION {function}()")
+    op.drop_table("referrer_mint_totals")
+    op.drop_table("referrer_counts")
+    op.drop_table("winner_counts")
     op.drop_index("ix_activity_wallet_block_time_id", table_name="activity")
     op.create_index(
         "ix_activity_wallet_block_time", "activity", ["wallet", sa.literal_column("block_time DESC")]

@@ -344,7 +344,6 @@ winner_totals = Table(
     PrimaryKeyConstraint("wallet", "mint"),
     Index("ix_winner_totals_total_won", text("total_won DESC"), "wallet", "mint"),
     Index("ix_winner_totals_mint_total_won", "mint", text("total_won DESC"), "wallet"),
-    Index("ix_winner_totals_wallet_wins", "wallet", "wins"),  # 0004: the by-count board, index-only
 )
 
 profiles = Table(
@@ -419,8 +418,6 @@ referral_reward_events = Table(
     ),
     UniqueConstraint("pool_id", "referrer_wallet"),
     Index("ix_referral_reward_events_referrer_wallet", "referrer_wallet"),
-    # 0004: the per-mint referrers board, index-only.
-    Index("ix_referral_reward_events_mint_referrer_wallet_amount", "mint", "referrer_wallet", "amount"),
 )
 
 referral_claims = Table(
@@ -469,6 +466,32 @@ avatar_uploads = Table(
     _created_at(),
     UniqueConstraint("object_key"),
     Index("ix_avatar_uploads_wallet", "wallet"),
+)
+
+# 0004: the leaderboards' own tables, kept by triggers in the transaction of the rows they count (migration
+# 0004 holds the trigger functions), each with the index its board reads in order.
+winner_counts = Table(
+    "winner_counts",
+    metadata,
+    Column("wallet", Text, primary_key=True),
+    Column("wins", Integer, nullable=False),  # the sum of winner_totals.wins over the wallet's mints
+    Index("ix_winner_counts_wins", text("wins DESC"), "wallet"),
+)
+referrer_counts = Table(
+    "referrer_counts",
+    metadata,
+    Column("wallet", Text, primary_key=True),
+    Column("invited", Integer, nullable=False),  # referral_relations rows naming the wallet as referrer
+    Index("ix_referrer_counts_invited", text("invited DESC"), "wallet"),
+)
+referrer_mint_totals = Table(
+    "referrer_mint_totals",
+    metadata,
+    Column("mint", Text, primary_key=True),
+    Column("referrer_wallet", Text, primary_key=True),
+    Column("pools", Integer, nullable=False),  # referral_reward_events rows (one per pool)
+    Column("earned", BaseUnits(39), nullable=False),  # their sum
+    Index("ix_referrer_mint_totals_mint_earned", "mint", text("earned DESC"), "referrer_wallet"),
 )
 
 # Fixed-window rate limits, one upsert per request. UNLOGGED: no WAL for a counter nobody needs after a crash

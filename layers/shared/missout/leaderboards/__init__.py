@@ -1,10 +1,12 @@
-"""Leaderboards computed in SQL, each query shaped to walk one index (docs/people.md):
+"""Leaderboards computed in SQL, each query reading one index in board order (docs/people.md):
 
-- winners per mint: `winner_totals` (mint, total_won DESC, wallet): an index range in board order;
-- winners by count: `winner_totals` (wallet, wins): an index-only scan grouped by wallet;
-- referrers by count: `referral_relations` (referrer_wallet): an index-only scan grouped by referrer;
-- referrers per mint: `referral_reward_events` (mint, referrer_wallet, amount): index-only, grouped.
-Pages are offset-based (boards are short and re-ranked constantly; a keyset over an aggregate would not hold).
+- winners per mint: `winner_totals` (mint, total_won DESC, wallet);
+- winners by count: `winner_counts` (wins DESC, wallet);
+- referrers by count: `referrer_counts` (invited DESC, wallet);
+- referrers per mint: `referrer_mint_totals` (mint, earned DESC, referrer_wallet).
+The three board tables are kept by triggers (migration 0004) in the transaction of the rows they count: a
+top-N over a `GROUP BY` of the source tables must aggregate every row before it can rank one.
+Pages are offset-based (boards are short and re-ranked constantly; a keyset over a moving rank would not hold).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, null, select
+from sqlalchemy import null, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from missout.db.tables import referral_relations, referral_reward_events, winner_totals
+from missout.db.tables import referrer_counts, referrer_mint_totals, winner_counts, winner_totals
 
 MAX_OFFSET = 10_000
 
@@ -38,11 +40,10 @@ def winners_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
             .limit(limit)
             .offset(offset)
         )
-    wins = func.sum(winner_totals.c.wins)
     return (
-        select(winner_totals.c.wallet, wins.label("wins"), null().label("amount"))
-        .group_by(winner_totals.c.wallet)
-        .order_by(wins.desc(), winner_totals.c.wallet)
+        select(winner_counts.c.wallet, winner_counts.c.wins, null().label("amount"))
+        .where(winner_counts.c.wins > 0)
+        .order_by(winner_counts.c.wins.desc(), winner_counts.c.wallet)
         .limit(limit)
         .offset(offset)
     )
@@ -50,25 +51,18 @@ def winners_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
 
 def referrers_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
     if mint is not None:
-        events = referral_reward_events
-        earned = func.sum(events.c.amount)
+        totals = referrer_mint_totals
         return (
-            select(events.c.referrer_wallet, func.count().label("pools"), earned.label("earned"))
-            .where(events.c.mint == mint)
-            .group_by(events.c.referrer_wallet)
-            .order_by(earned.desc(), events.c.referrer_wallet)
+            select(totals.c.referrer_wallet, totals.c.pools, totals.c.earned)
+            .where(totals.c.mint == mint, totals.c.pools > 0)
+            .order_by(totals.c.earned.desc(), totals.c.referrer_wallet)
             .limit(limit)
             .offset(offset)
         )
-    invited = func.count()
     return (
-        select(
-            referral_relations.c.referrer_wallet,
-            invited.label("invited"),
-            null().label("amount"),
-        )
-        .group_by(referral_relations.c.referrer_wallet)
-        .order_by(invited.desc(), referral_relations.c.referrer_wallet)
+        select(referrer_counts.c.wallet, referrer_counts.c.invited, null().label("amount"))
+        .where(referrer_counts.c.invited > 0)
+        .order_by(referrer_counts.c.invited.desc(), referrer_counts.c.wallet)
         .limit(limit)
         .offset(offset)
     )

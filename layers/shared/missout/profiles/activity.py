@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import activity, mints, pools
@@ -44,7 +45,8 @@ def _decode(cursor: str) -> tuple[datetime, int]:
     return _EPOCH + timedelta(microseconds=int(micros)), min(int(ident), 2**63 - 1)
 
 
-def wallet_activity(conn: Connection, wallet: str, limit: int, cursor: str | None) -> ActivityPage:
+def activity_query(wallet: str, limit: int, cursor: str | None) -> Select[Any]:
+    """One page plus one row (to know whether another page follows)."""
     query = (
         select(
             activity.c.id,
@@ -63,9 +65,11 @@ def wallet_activity(conn: Connection, wallet: str, limit: int, cursor: str | Non
     if cursor is not None:
         moment, ident = _decode(cursor)
         query = query.where(tuple_(activity.c.block_time, activity.c.id) < tuple_(moment, ident))
-    rows = conn.execute(
-        query.order_by(activity.c.block_time.desc(), activity.c.id.desc()).limit(limit + 1)
-    ).all()
+    return query.order_by(activity.c.block_time.desc(), activity.c.id.desc()).limit(limit + 1)
+
+
+def wallet_activity(conn: Connection, wallet: str, limit: int, cursor: str | None) -> ActivityPage:
+    rows = conn.execute(activity_query(wallet, limit, cursor)).all()
     items = [
         ActivityRow(r.id, r.kind, r.pool_id, int(r.amount), r.mint, r.decimals, r.signature, r.block_time)
         for r in rows[:limit]
