@@ -66,6 +66,10 @@ def test_an_uploaded_image_becomes_the_avatar_after_the_check(s3: LocalS3, conte
     assert done.body["has_uploaded_avatar"] is True
     image = httpx.get(done.body["avatar_url"])  # a presigned GET of the private object
     assert image.status_code == 200 and image.content == content
+    kept = boto3.client("s3", endpoint_url=s3.url).list_objects_v2(
+        Bucket=s3.bucket, Prefix=f"avatars/{wallet.pubkey()}/"
+    )
+    assert kept["KeyCount"] == 1  # moved out of uploads/, where the lifecycle rule expires what is left
 
 
 def test_a_non_image_is_refused_and_deleted(s3: LocalS3) -> None:
@@ -76,7 +80,7 @@ def test_a_non_image_is_refused_and_deleted(s3: LocalS3) -> None:
     assert refused.status == 422
     assert refused.problem()["reason"] == "not_an_image"
     listed = boto3.client("s3", endpoint_url=s3.url).list_objects_v2(
-        Bucket=s3.bucket, Prefix=f"avatars/{wallet.pubkey()}/"
+        Bucket=s3.bucket, Prefix=f"uploads/{wallet.pubkey()}/"
     )
     assert listed.get("KeyCount", 0) == 0
     assert invoke("GET", f"/api/profiles/{wallet.pubkey()}").body["has_uploaded_avatar"] is False
@@ -102,7 +106,7 @@ def test_the_presigned_policy_limits_size_type_and_key(s3: LocalS3) -> None:
     assert ["content-length-range", 1, 1_048_576] in conditions
     assert ["starts-with", "$Content-Type", "image/"] in conditions
     assert {"key": answer.body["fields"]["key"]} in conditions
-    assert answer.body["fields"]["key"] == f"avatars/{wallet.pubkey()}/{answer.body['upload_id']}"
+    assert answer.body["fields"]["key"] == f"uploads/{wallet.pubkey()}/{answer.body['upload_id']}"
 
 
 def test_confirming_before_uploading_or_with_an_unknown_id_is_refused(s3: LocalS3) -> None:

@@ -22,7 +22,8 @@ from missout.settings import api_settings
 UPLOAD_TTL = timedelta(minutes=10)
 READ_URL_TTL_S = 3_600
 CONTENT_TYPES = ("image/png", "image/jpeg", "image/webp")
-PREFIX = "avatars/"
+UPLOAD_PREFIX = "uploads/"  # expired by the bucket's lifecycle rule after a day: abandoned uploads go away
+AVATAR_PREFIX = "avatars/"  # checked images, kept
 
 
 class AvatarRefused(Exception):
@@ -72,7 +73,7 @@ def start_upload(conn: Connection, wallet: str) -> PresignedUpload:
     bucket = _bucket()
     max_bytes = api_settings().avatar_max_bytes
     upload_id = secrets.token_hex(16)
-    key = f"{PREFIX}{wallet}/{upload_id}"
+    key = f"{UPLOAD_PREFIX}{wallet}/{upload_id}"
     expires_at = conn.execute(
         insert(avatar_uploads)
         .values(upload_id=upload_id, wallet=wallet, object_key=key, expires_at=func.now() + UPLOAD_TTL)
@@ -120,15 +121,19 @@ def confirm_upload(conn: Connection, wallet: str, upload_id: str) -> str:
     if image_type(first) is None:
         s3.delete_object(Bucket=bucket, Key=key)
         raise AvatarRefused("not_an_image", "the object is not a PNG, JPEG or WebP image")
+    # Checked: keep it out of reach of the abandoned-uploads rule.
+    kept = f"{AVATAR_PREFIX}{wallet}/{upload_id}"
+    s3.copy_object(Bucket=bucket, Key=kept, CopySource={"Bucket": bucket, "Key": key})
+    s3.delete_object(Bucket=bucket, Key=key)
     conn.execute(
         update(avatar_uploads).where(avatar_uploads.c.upload_id == upload_id).values(confirmed_at=func.now())
     )
     conn.execute(
         pg_insert(profiles)
-        .values(wallet=wallet, avatar_url=key)
-        .on_conflict_do_update(index_elements=["wallet"], set_={"avatar_url": key, "updated_at": func.now()})
+        .values(wallet=wallet, avatar_url=kept)
+        .on_conflict_do_update(index_elements=["wallet"], set_={"avatar_url": kept, "updated_at": func.now()})
     )
-    return key
+    return kept
 
 
 def avatar_read_url(key: str) -> str:
