@@ -65,7 +65,8 @@ def test_an_uploaded_image_becomes_the_avatar_after_the_check(s3: LocalS3, conte
     assert done.status == 200, done.body
     assert done.body["has_uploaded_avatar"] is True
     image = httpx.get(done.body["avatar_url"])  # a presigned GET of the private object
-    assert image.status_code == 200 and image.content == content
+    assert image.status_code == 200
+    assert image.content == content
     kept = boto3.client("s3", endpoint_url=s3.url).list_objects_v2(
         Bucket=s3.bucket, Prefix=f"avatars/{wallet.pubkey()}/"
     )
@@ -113,9 +114,11 @@ def test_confirming_before_uploading_or_with_an_unknown_id_is_refused(s3: LocalS
     wallet = Keypair()
     answer = start(wallet)
     nothing = confirm(wallet, answer.body["upload_id"])
-    assert nothing.status == 422 and nothing.problem()["reason"] == "not_uploaded"
+    assert nothing.status == 422
+    assert nothing.problem()["reason"] == "not_uploaded"
     unknown = confirm(Keypair(), answer.body["upload_id"])  # another wallet cannot use this upload id
-    assert unknown.status == 404 and unknown.problem()["reason"] == "unknown_upload"
+    assert unknown.status == 404
+    assert unknown.problem()["reason"] == "unknown_upload"
 
 
 def test_an_upload_request_signed_by_another_wallet_is_401(s3: LocalS3) -> None:

@@ -124,8 +124,33 @@ def test_activity_pages_by_key_newest_first(people_db: TestDatabase, direct_engi
 
 
 _WALLET_7 = "W" + "7".rjust(40, "x")  # one of the 5,000 wallets _fill writes
-_WALLET = "'W' || lpad(translate(CAST(n AS text), '0', 'z'), 40, 'x')"
-_SIGNATURE = "'S' || lpad(translate(CAST(n AS text), '0', 'z'), 80, 'y')"
+
+# Base58-valid generated keys: 'W' + the number with 0 spelled 'z', left-padded with 'x' (41 characters).
+_ACTIVITY = """
+INSERT INTO activity (pool_id, wallet, kind, amount, signature, slot, block_time)
+SELECT (CAST(:pools AS bigint[]))[1 + mod(n, 3)],
+       'W' || lpad(translate(CAST(mod(n, 5000) AS text), '0', 'z'), 40, 'x'), 'join_pool', n,
+       'S' || lpad(translate(CAST(n AS text), '0', 'z'), 80, 'y'), n,
+       timestamptz '2026-01-01' + n * interval '1 second'
+FROM generate_series(1, 100000) AS n
+"""
+_WINNERS = """
+INSERT INTO winner_totals (wallet, mint, wins, total_won, biggest_win, last_win_at)
+SELECT 'W' || lpad(translate(CAST(n / 3 AS text), '0', 'z'), 40, 'x'),
+       (CAST(:mints AS text[]))[1 + mod(n, 3)], 1 + mod(n, 7), n * 1000, n, now()
+FROM generate_series(0, 19999) AS n
+"""
+_RELATIONS = """
+INSERT INTO referral_relations (referred_wallet, referrer_wallet)
+SELECT 'R' || lpad(translate(CAST(n AS text), '0', 'z'), 40, 'x'),
+       'W' || lpad(translate(CAST(mod(n, 2000) AS text), '0', 'z'), 40, 'x')
+FROM generate_series(1, 20000) AS n
+"""
+_EVENTS = """
+INSERT INTO referral_reward_events (pool_id, mint, referrer_wallet, amount)
+SELECT :pool_id, :mint, 'W' || lpad(translate(CAST(n AS text), '0', 'z'), 40, 'x'), 1 + n
+FROM generate_series(1, 10000) AS n
+"""
 
 
 def _fill(engine: Engine) -> list[int]:
@@ -136,48 +161,12 @@ def _fill(engine: Engine) -> list[int]:
     ]
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL statement_timeout = 0"))  # 100,000 rows take a few seconds here
-        conn.execute(
-            text(
-                f"""
-                INSERT INTO activity (pool_id, wallet, kind, amount, signature, slot, block_time)
-                SELECT (ARRAY{pool_ids})[1 + n % 3], {_WALLET.replace("n AS", "(n % 5000) AS")}, 'join_pool', n,
-                       {_SIGNATURE}, n, timestamptz '2026-01-01' + n * interval '1 second'
-                FROM generate_series(1, 100000) AS n
-                """
-            )
-        )
-        conn.execute(
-            text(
-                f"""
-                INSERT INTO winner_totals (wallet, mint, wins, total_won, biggest_win, last_win_at)
-                SELECT {_WALLET.replace("n AS", "(n / 3) AS")}, (ARRAY{mints})[1 + n % 3], 1 + n % 7, n * 1000, n,
-                       now()
-                FROM generate_series(0, 19999) AS n
-                """
-            )
-        )
-        conn.execute(
-            text(
-                f"""
-                INSERT INTO referral_relations (referred_wallet, referrer_wallet)
-                SELECT 'R' || lpad(translate(CAST(n AS text), '0', 'z'), 40, 'x'),
-                       {_WALLET.replace("n AS", "(n % 2000) AS")}
-                FROM generate_series(1, 20000) AS n
-                """
-            )
-        )
+        conn.execute(text(_ACTIVITY), {"pools": pool_ids})
+        conn.execute(text(_WINNERS), {"mints": mints})
+        conn.execute(text(_RELATIONS))
         for pool_id, mint in zip(pool_ids, mints, strict=True):
             conn.execute(insert(referral_allocations).values(pool_id=pool_id, mint=mint, total=0))
-            conn.execute(
-                text(
-                    f"""
-                    INSERT INTO referral_reward_events (pool_id, mint, referrer_wallet, amount)
-                    SELECT :pool_id, :mint, {_WALLET}, 1 + n
-                    FROM generate_series(1, 10000) AS n
-                    """
-                ),
-                {"pool_id": pool_id, "mint": mint},
-            )
+            conn.execute(text(_EVENTS), {"pool_id": pool_id, "mint": mint})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     return pool_ids

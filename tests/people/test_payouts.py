@@ -140,7 +140,8 @@ async def test_a_full_referral_round_pays_the_referrer_exactly_its_allocation(wo
     assert world.balance(a.pubkey()) == treasury_amount  # its account was created and credited exactly
     assert world.balance(world.treasury.pubkey()) == treasury_before - treasury_amount
     status = (await api("GET", f"/api/referrals/claims/{queued['id']}")).body
-    assert status["status"] == "paid" and status["signature"] is not None
+    assert status["status"] == "paid"
+    assert status["signature"] is not None
     summary = (await api("GET", f"/api/referrals/{a.pubkey()}")).body["balances"][0]
     assert (summary["pending"], summary["claiming"], summary["claimed"]) == ("0", "0", str(treasury_amount))
 
@@ -162,14 +163,16 @@ async def test_an_interrupted_payout_is_resumed_with_the_same_bytes_and_pays_onc
     assert first.waiting == [queued["id"]]
     with world.engine.begin() as conn:
         row = conn.execute(select(referral_claims)).one()._mapping
-    assert row["status"] == "sending" and row["attempt"] == 1
+    assert row["status"] == "sending"
+    assert row["attempt"] == 1
     assert world.balance(a.pubkey()) == 0  # recorded, never sent
 
     second = await world.pay()
     assert second.paid == [queued["id"]]
     with world.engine.begin() as conn:
         paid = conn.execute(select(referral_claims)).one()._mapping
-    assert paid["signature"] == row["signature"] and paid["attempt"] == 1  # the same transaction, resent
+    assert paid["signature"] == row["signature"]
+    assert paid["attempt"] == 1
     assert world.balance(a.pubkey()) == 4_000
     assert (await world.pay()) == PayoutReport()
     assert world.balance(a.pubkey()) == 4_000
@@ -208,7 +211,8 @@ async def test_caps_fail_a_claim_above_the_per_claim_cap_and_hold_one_past_the_d
     too_big, within = await claim(world, a), await claim(world, b)
 
     report = await world.pay(PayoutCaps(per_claim=1_000, per_day=10**9))
-    assert report.failed == [too_big["id"]] and report.paid == [within["id"]]
+    assert report.failed == [too_big["id"]]
+    assert report.paid == [within["id"]]
     assert pending(world.engine, a) == 5_000
     assert "per-claim cap" in (await api("GET", f"/api/referrals/claims/{too_big['id']}")).body["error"]
 

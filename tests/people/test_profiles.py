@@ -26,7 +26,8 @@ def test_an_unknown_wallet_has_a_default_profile(people_db: TestDatabase) -> Non
     answer = invoke("GET", f"/api/profiles/{wallet}")
     assert answer.status == 200
     body = answer.body
-    assert body["nickname"] is None and body["display_name"] == f"{wallet[:4]}...{wallet[-4:]}"
+    assert body["nickname"] is None
+    assert body["display_name"] == f"{wallet[:4]}...{wallet[-4:]}"
     assert body["avatar_url"] == f"https://api.dicebear.com/7.x/bottts/svg?seed={wallet}"
     assert (body["pools_joined"], body["pools_won"], body["won"]) == (0, 0, [])
 
@@ -67,7 +68,8 @@ def test_a_signed_update_sets_the_nickname_and_style(people_db: TestDatabase) ->
     body = signed(wallet, "profile_update", nickname="Lucky_7", avatar_style="identicon")
     answer = invoke("POST", f"/api/profiles/{wallet.pubkey()}", body=body)
     assert answer.status == 200, answer.body
-    assert answer.body["display_name"] == "Lucky_7" and answer.body["avatar_style"] == "identicon"
+    assert answer.body["display_name"] == "Lucky_7"
+    assert answer.body["avatar_style"] == "identicon"
     assert invoke("GET", f"/api/profiles/{wallet.pubkey()}").body["nickname"] == "Lucky_7"
 
 

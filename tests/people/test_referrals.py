@@ -115,7 +115,8 @@ def test_summary_lists_invited_and_amounts_per_mint_with_decimals(
     ]
     assert invoke("GET", f"/api/referrals/{b.pubkey()}").body["referrer"] == str(referrer.pubkey())
     first = invoke("GET", f"/api/referrals/{referrer.pubkey()}/invited", query={"limit": "1"})
-    assert first.status == 200 and [i["wallet"] for i in first.body["items"]] == [str(c.pubkey())]
+    assert first.status == 200
+    assert [i["wallet"] for i in first.body["items"]] == [str(c.pubkey())]
     rest = invoke(
         "GET",
         f"/api/referrals/{referrer.pubkey()}/invited",
@@ -150,10 +151,12 @@ def test_a_claim_moves_pending_into_a_queued_claim_readable_by_id(
     give_pending(direct_engine, referrer, 7_000)
     answer = claim(referrer)
     assert answer.status == 202, answer.body
-    assert answer.body["amount"] == "7000" and answer.body["status"] == "queued"
+    assert answer.body["amount"] == "7000"
+    assert answer.body["status"] == "queued"
     assert pending_of(direct_engine, referrer) == 0
     status = invoke("GET", f"/api/referrals/claims/{answer.body['id']}")
-    assert status.status == 200 and status.body["status"] == "queued"
+    assert status.status == 200
+    assert status.body["status"] == "queued"
     listed = invoke("GET", f"/api/referrals/{referrer.pubkey()}/claims")
     assert [c["id"] for c in listed.body["items"]] == [answer.body["id"]]
     summary = invoke("GET", f"/api/referrals/{referrer.pubkey()}").body["balances"][0]

@@ -39,9 +39,11 @@ def test_nonce_message_names_domain_wallet_action_nonce_and_times(people_db: Tes
     assert answer.status == 200
     body = answer.body
     parsed = parse_message(body["message"])
-    assert parsed.domain == "missout.test" and parsed.uri == "https://missout.test"
+    assert parsed.domain == "missout.test"
+    assert parsed.uri == "https://missout.test"
     assert parsed.wallet == str(wallet.pubkey())
-    assert parsed.action == "referral_register" and parsed.nonce == body["nonce"]
+    assert parsed.action == "referral_register"
+    assert parsed.nonce == body["nonce"]
     assert parsed.expires_at - parsed.issued_at == timedelta(minutes=5)
     assert body["message"].startswith("missout.test wants you to sign in with your Solana account:\n")
     assert "RateLimit" in {k.title() for k in answer.headers} or "ratelimit" in answer.headers

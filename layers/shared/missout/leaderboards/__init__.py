@@ -6,7 +6,8 @@
 - referrers per mint: `referrer_mint_totals` (mint, earned DESC, referrer_wallet).
 The three board tables are kept by triggers (migration 0004) in the transaction of the rows they count: a
 top-N over a `GROUP BY` of the source tables must aggregate every row before it can rank one.
-Pages are offset-based (boards are short and re-ranked constantly; a keyset over a moving rank would not hold).
+Pages are offset-based: boards are short and re-ranked constantly (a keyset over a moving rank would not
+hold).
 """
 
 from __future__ import annotations
