@@ -22,6 +22,7 @@ from missout.auth import (
 )
 from missout.auth.messages import MAX_MESSAGE_CHARS
 from missout.db.transaction import transaction
+from missout.refusals import Refused
 from missout.settings import api_settings
 from missout.wiring import RateLimits
 from missout_api.deps import count_request, enforce, limits_for
@@ -82,6 +83,21 @@ def spend_nonce(conn: Connection, signed: SignedMessage) -> None:
     rolls back with the transaction)."""
     if not consume_nonce(conn, signed):
         raise _unauthorized("nonce_used_or_expired", "the nonce was already used, has expired, or is unknown")
+
+
+def refusal(
+    refused: Refused, status: int = 409, type_prefix: str = "", **extra: str | None
+) -> ProblemException:
+    """The problem for a refusal: `reason` named, its type derived from it, `extra` members added."""
+    problem = ProblemException(
+        status,
+        "Conflict" if status == 409 else "Refused",
+        refused.detail,
+        type_=f"/problems/{type_prefix}{refused.reason.replace('_', '-')}",
+        reason=refused.reason,
+    )
+    problem.extra.update(extra)
+    return problem
 
 
 def admit(request: Request, limits: RateLimits, wallet: str) -> None:

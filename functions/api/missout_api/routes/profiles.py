@@ -18,11 +18,12 @@ from missout.profiles.profile import (
     load_profile,
     update_profile,
 )
+from missout.refusals import Refused
 from missout.settings import api_settings
 from missout_api.deps import Limits, count_request, enforce, limits_for
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY
-from missout_api.signed import SignedFields, admit, check_request, spend_nonce
+from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 router = APIRouter(tags=["profiles"])
 
@@ -120,24 +121,11 @@ def post_profile(request: Request, limits: Limits, wallet: Wallet, body: Profile
             update_profile(conn, wallet, rule, nickname=body.nickname, avatar_style=body.avatar_style)
             profile = load_profile(conn, wallet, rule)
     except ProfileRefused as refused:
-        raise ProblemException(
-            409,
-            "Conflict",
-            refused.detail,
-            type_=f"/problems/{refused.reason.replace('_', '-')}",
-            reason=refused.reason,
-            retry_at=refused.until.isoformat() if refused.until else None,
-        ) from None
+        raise refusal(refused, retry_at=refused.until.isoformat() if refused.until else None) from None
     except ConstraintViolation as violation:
         if violation.constraint != "uq_profiles_nickname_lower":
             raise
-        raise ProblemException(
-            409,
-            "Conflict",
-            f"the nickname {body.nickname!r} is taken",
-            type_="/problems/nickname-taken",
-            reason="nickname_taken",
-        ) from None
+        raise refusal(Refused("nickname_taken", f"the nickname {body.nickname!r} is taken")) from None
     return profile_out(profile)
 
 
@@ -158,18 +146,9 @@ class AvatarConfirmIn(BaseModel):
     upload_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="from the avatar-upload answer")
 
 
-def _avatar_problem(exc: Exception) -> ProblemException:
-    from missout.profiles.avatars import AvatarRefused
-
-    assert isinstance(exc, AvatarRefused)
-    status = {"bucket_unset": 503, "unknown_upload": 404}.get(exc.reason, 422)
-    return ProblemException(
-        status,
-        "Avatar refused",
-        exc.detail,
-        type_=f"/problems/avatar-{exc.reason.replace('_', '-')}",
-        reason=exc.reason,
-    )
+def _avatar_problem(refused: Refused) -> ProblemException:
+    status = {"bucket_unset": 503, "unknown_upload": 404}.get(refused.reason, 422)
+    return refusal(refused, status, type_prefix="avatar-")
 
 
 @router.post(

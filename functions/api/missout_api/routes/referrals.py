@@ -18,7 +18,7 @@ from missout.settings import api_settings
 from missout_api.deps import Limits, count_request, enforce, limits_for
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY
-from missout_api.signed import SignedFields, admit, check_request, spend_nonce
+from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 router = APIRouter(tags=["referrals"])
 
@@ -143,14 +143,7 @@ def post_referral(request: Request, limits: Limits, body: RegisterIn) -> Relatio
             spend_nonce(conn, signed)
             relation = register_referrer(conn, body.wallet, body.referrer, body.source)
     except RegistrationRefused as refused:
-        raise ProblemException(
-            409,
-            "Conflict",
-            refused.detail,
-            type_=f"/problems/referral-{refused.reason.replace('_', '-')}",
-            reason=refused.reason,
-            referrer=refused.current_referrer,
-        ) from None
+        raise refusal(refused, type_prefix="referral-", referrer=refused.current_referrer) from None
     return RelationOut(wallet=relation.referred, referrer=relation.referrer, created_at=relation.created_at)
 
 
@@ -230,13 +223,7 @@ def post_claim(request: Request, limits: Limits, body: ClaimIn) -> ClaimOut:
             spend_nonce(conn, signed)
             claim = open_claim(conn, body.wallet, body.mint, api_settings().referral_claim_cap)
     except ClaimRefused as refused:
-        raise ProblemException(
-            409,
-            "Conflict",
-            refused.detail,
-            type_=f"/problems/claim-{refused.reason.replace('_', '-')}",
-            reason=refused.reason,
-        ) from None
+        raise refusal(refused, type_prefix="claim-") from None
     return _claim_out(claim)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import avatar_uploads, profiles
+from missout.refusals import Refused
 from missout.settings import api_settings
 
 UPLOAD_TTL = timedelta(minutes=10)
@@ -26,13 +27,8 @@ UPLOAD_PREFIX = "uploads/"  # expired by the bucket's lifecycle rule after a day
 AVATAR_PREFIX = "avatars/"  # checked images, kept
 
 
-class AvatarRefused(Exception):
+class AvatarRefused(Refused):
     """`reason`: not_uploaded, too_large, not_an_image, unknown_upload, bucket_unset."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

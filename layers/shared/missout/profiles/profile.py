@@ -12,18 +12,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import mints, participants, profiles, winner_totals
+from missout.refusals import Refused
 
 AVATAR_STYLES = ("bottts", "identicon", "shapes", "thumbs", "pixel-art")
 NICKNAME_PATTERN = r"^[A-Za-z0-9_]{3,20}$"
 
 
-class ProfileRefused(Exception):
+class ProfileRefused(Refused):
     """`reason`: nickname_taken or nickname_cooldown (then `until` says when the next change is allowed)."""
 
     def __init__(self, reason: str, detail: str, until: datetime | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
+        super().__init__(reason, detail)
         self.until = until
 
 

@@ -19,18 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import OPEN_REFERRAL_CLAIM_STATUSES, referral_claims, referral_rewards
+from missout.refusals import Refused
 
 # The API's names for the stored statuses.
 CLAIM_STATUS_NAMES = {"pending": "queued", "sending": "sending", "completed": "paid", "failed": "failed"}
 
 
-class ClaimRefused(Exception):
+class ClaimRefused(Refused):
     """`reason`: nothing_pending or claim_open."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

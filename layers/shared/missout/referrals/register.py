@@ -19,17 +19,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import participants, referral_relations
+from missout.refusals import Refused
 
 _GRAPH_LOCK = 0x7265_6672  # "refr": the advisory lock key of the referral graph
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refused):
     """`reason` is one of self_referral, already_referred, cycle, already_played."""
 
     def __init__(self, reason: str, detail: str, current_referrer: str | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
+        super().__init__(reason, detail)
         self.current_referrer = current_referrer
 
 
