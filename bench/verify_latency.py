@@ -58,7 +58,7 @@ async def main(runs: int) -> None:
         def verify(fetcher: TransactionFetcher) -> Callable[[], Awaitable[object]]:
             return lambda: verify_join_pool(
                 signature,
-                pool=pool,
+                pool=world.keys(pool),
                 wallet=world.player.pubkey(),
                 amount=ENTRY,
                 config=world.config,

@@ -49,8 +49,11 @@ def run_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, compare_type=True)
         with context.begin_transaction():
-            # Direct connection, inside the migration transaction: both settings end with it.
+            # Direct connection, inside the migration transaction: these settings end with it. A data migration
+            # over production-sized tables (0003's seat backfill) outlasts the server's default statement
+            # timeout, which is sized for the app; lock_timeout still keeps it from queueing behind traffic.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.execute(text("SET LOCAL statement_timeout = '15min'"))
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             context.run_migrations()
     engine.dispose()

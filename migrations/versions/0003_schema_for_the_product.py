@@ -75,6 +75,16 @@ def _key(table: str, name: str) -> list[SchemaItem]:
     ]
 
 
+def _of_pool_and_its_mint(table: str) -> sa.ForeignKeyConstraint:
+    """A ledger row's (pool_id, mint) must be a pool and that pool's own mint."""
+    return sa.ForeignKeyConstraint(
+        ["pool_id", "mint"],
+        ["pools.id", "pools.mint"],
+        name=op.f(f"fk_{table}_pool_id_pools"),
+        ondelete="RESTRICT",
+    )
+
+
 def _created_at() -> sa.Column[object]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
@@ -215,12 +225,7 @@ def _create_payouts() -> None:
             "winner_amount + dev_amount + burn_amount + treasury_amount + referral_amount = total_amount",
             name=op.f("ck_pool_payouts_parts_sum_to_total"),
         ),
-        sa.ForeignKeyConstraint(
-            ["pool_id", "mint"],
-            ["pools.id", "pools.mint"],
-            name=op.f("fk_pool_payouts_pool_id_pools"),
-            ondelete="RESTRICT",
-        ),
+        _of_pool_and_its_mint("pool_payouts"),
         sa.PrimaryKeyConstraint("pool_id", name=op.f("pk_pool_payouts")),
         sa.UniqueConstraint("signature", name=op.f("uq_pool_payouts_signature")),
     )
@@ -259,12 +264,7 @@ def _upgrade_referrals() -> None:
         *_key("referral_allocations", "mint"),
         *_u64("referral_allocations", "total"),
         _created_at(),
-        sa.ForeignKeyConstraint(
-            ["pool_id", "mint"],
-            ["pools.id", "pools.mint"],
-            name=op.f("fk_referral_allocations_pool_id_pools"),
-            ondelete="RESTRICT",
-        ),
+        _of_pool_and_its_mint("referral_allocations"),
         sa.PrimaryKeyConstraint("pool_id", name=op.f("pk_referral_allocations")),
         sa.UniqueConstraint("pool_id", "mint", name=op.f("uq_referral_allocations_pool_id_mint")),
     )

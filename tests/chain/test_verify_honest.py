@@ -59,7 +59,7 @@ async def test_join_is_proven_by_the_vault_and_wallet_deltas(world: VerifyWorld)
 
     verified = await verify_join_pool(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.player.pubkey(),
         amount=ENTRY,
         config=world.config,
@@ -82,7 +82,7 @@ async def test_join_whose_pool_key_comes_from_a_lookup_table(world: VerifyWorld)
 
     verified = await verify_join_pool(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.player.pubkey(),
         amount=ENTRY,
         config=world.config,
@@ -107,7 +107,7 @@ async def test_join_made_through_a_cpi_of_a_signing_wallet(world: VerifyWorld) -
 
     verified = await verify_join_pool(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.player.pubkey(),
         amount=ENTRY,
         config=world.config,
@@ -124,7 +124,7 @@ async def test_donation_from_any_wallet_is_proven(world: VerifyWorld) -> None:
 
     verified = await verify_donate(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.other.pubkey(),
         amount=3 * ENTRY,
         config=world.config,
@@ -141,7 +141,7 @@ async def test_cancel_by_the_creator_moves_nothing(world: VerifyWorld) -> None:
 
     verified = await verify_cancel_pool(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.creator.pubkey(),
         config=world.config,
         fetcher=world.fetcher,
@@ -158,18 +158,20 @@ async def test_refunds_prove_what_each_wallet_received(world: VerifyWorld) -> No
 
     player = await verify_claim_refund(
         player_refund,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.player.pubkey(),
-        amount=ENTRY,
+        entry=ENTRY,
+        creator=world.creator.pubkey(),
         config=world.config,
         fetcher=world.fetcher,
         clock=world.now,
     )
     creator = await verify_claim_refund(
         creator_refund,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.creator.pubkey(),
-        amount=None,
+        entry=ENTRY,
+        creator=world.creator.pubkey(),
         config=world.config,
         fetcher=world.fetcher,
         clock=world.now,
@@ -188,7 +190,7 @@ async def test_claim_rent_proves_the_vault_was_closed(world: VerifyWorld) -> Non
 
     verified = await verify_claim_rent(
         signature,
-        pool=pool,
+        pool=world.keys(pool),
         wallet=world.creator.pubkey(),
         config=world.config,
         fetcher=world.fetcher,

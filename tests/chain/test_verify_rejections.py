@@ -16,13 +16,12 @@ from missout.chain.instructions import build_cancel_pool
 from missout.chain.verify import (
     RejectReason,
     TransactionNotFound,
-    VerificationFailed,
     verify_cancel_pool,
     verify_create_pool,
     verify_join_pool,
 )
 from tests.support.runtime_support import token_transfer
-from tests.support.verify_world import ENTRY, VerifyWorld, verify_world
+from tests.support.verify_world import ENTRY, VerifyWorld, rejection, verify_world
 
 
 @pytest.fixture
@@ -31,16 +30,12 @@ async def world() -> AsyncIterator[VerifyWorld]:
         yield opened
 
 
-async def rejection(verification: Awaitable[Any]) -> VerificationFailed:
-    with pytest.raises(VerificationFailed) as caught:
-        await verification
-    return caught.value
-
-
 def verify_join(world: VerifyWorld, signature: str, **claim: Any) -> Awaitable[Any]:
     """A join report; `claim` overrides the honest pool/wallet/amount/clock."""
     defaults: dict[str, Any] = {"wallet": world.player.pubkey(), "amount": ENTRY, "clock": world.now}
-    return verify_join_pool(signature, config=world.config, fetcher=world.fetcher, **{**defaults, **claim})
+    merged = {**defaults, **claim}
+    merged["pool"] = world.keys(merged["pool"])  # the registered pool's keys
+    return verify_join_pool(signature, config=world.config, fetcher=world.fetcher, **merged)
 
 
 async def test_instruction_sent_to_another_program(world: VerifyWorld) -> None:
@@ -144,7 +139,7 @@ async def test_cancel_claimed_by_the_fee_payer_not_the_creator(world: VerifyWorl
     failure = await rejection(
         verify_cancel_pool(
             signature,
-            pool=pool,
+            pool=world.keys(pool),
             wallet=world.other.pubkey(),
             config=world.config,
             fetcher=world.fetcher,
@@ -274,7 +269,7 @@ async def test_malformed_signature_never_reaches_the_rpc(world: VerifyWorld, sig
     failure = await rejection(
         verify_join_pool(
             signature,
-            pool=world.creator.pubkey(),
+            pool=world.keys(world.creator.pubkey()),
             wallet=world.player.pubkey(),
             amount=ENTRY,
             config=world.config,

@@ -144,15 +144,19 @@ def test_an_allocation_and_its_events_carry_their_pool_s_mint(
     assert twice.value.constraint == "uq_referral_reward_events_pool_id_referrer_wallet"
 
 
+def _referrer_with_pending(engine: Engine, referrer: str, pending: int) -> str:
+    insert_mint(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(referral_rewards).values(referrer_wallet=referrer, mint=MINT, amount_pending=pending)
+        )
+    return referrer
+
+
 def test_twenty_claims_against_one_balance_open_one_claim(
     app_database: TestDatabase, direct_engine: Engine
 ) -> None:
-    insert_mint(direct_engine)
-    referrer = key(600)
-    with direct_engine.begin() as conn:
-        conn.execute(
-            insert(referral_rewards).values(referrer_wallet=referrer, mint=MINT, amount_pending=1_000)
-        )
+    referrer = _referrer_with_pending(direct_engine, key(600), 1_000)
 
     def claim(_: int) -> int | None:
         with transaction() as conn:
@@ -195,12 +199,7 @@ def test_twenty_claims_against_one_balance_open_one_claim(
 def test_twenty_claims_of_the_whole_balance_take_it_once(
     app_database: TestDatabase, direct_engine: Engine
 ) -> None:
-    insert_mint(direct_engine)
-    referrer = key(601)
-    with direct_engine.begin() as conn:
-        conn.execute(
-            insert(referral_rewards).values(referrer_wallet=referrer, mint=MINT, amount_pending=1_000)
-        )
+    referrer = _referrer_with_pending(direct_engine, key(601), 1_000)
 
     def claim_all(_: int) -> bool:
         with transaction() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from missout.db import ConstraintViolation, transaction
 from missout.db.tables import participants, pool_payouts, pools
+from missout.pools.status import UNPAYABLE_REASONS
 from tests.support.database import TestDatabase
 from tests.support.factories import MINT, SIG, insert_mint, insert_participant, insert_pool, key
 
@@ -173,3 +174,15 @@ def test_pool_vocabularies_are_closed(
         conn.execute(
             update(pools).values(status_reason=6, unpayable_reason="paused_cancelled", failure_count=3)
         )
+
+
+@pytest.mark.parametrize("reason", UNPAYABLE_REASONS)
+def test_every_reason_payability_names_can_be_recorded(
+    reason: str, app_database: TestDatabase, direct_engine: Engine
+) -> None:
+    # The migration spells the set out; this holds it to the one `pools.payability` defines.
+    insert_mint(direct_engine)
+    pool_id = insert_pool(direct_engine)
+    with transaction() as conn:
+        conn.execute(update(pools).where(pools.c.id == pool_id).values(unpayable_reason=reason))
+        assert conn.execute(select(pools.c.unpayable_reason)).scalar_one() == reason

@@ -68,6 +68,13 @@ def _program_code(world: PoolWorld, name: str, **kw: object) -> int | None:
     return failure.value.custom
 
 
+def _payout_code(world: PoolWorld) -> int | None:
+    winner = world.winner_pubkey()
+    return _program_code(
+        world, "payout_winner", signer=world.dev, winner_token=world.ata(winner), winner_pubkey=winner
+    )
+
+
 def _drawn(world: PoolWorld) -> None:
     """From a full, locked pool to WinnerSelected (mock randomness)."""
     world.chain.advance(seconds=600, slots=10)
@@ -107,13 +114,7 @@ def test_one_unit_sent_into_the_vault_is_vault_mismatch_and_payout_fails_6036() 
     world.fill()
     _drawn(world)
     assert _reason(world) is UnpayableReason.VAULT_MISMATCH
-    winner = world.winner_pubkey()
-    assert (
-        _program_code(
-            world, "payout_winner", signer=world.dev, winner_token=world.ata(winner), winner_pubkey=winner
-        )
-        == 6036
-    )
+    assert _payout_code(world) == 6036
 
 
 def test_a_cancelled_pool_with_a_stray_transfer_is_not_a_dead_end() -> None:
@@ -140,13 +141,7 @@ def test_a_pot_too_big_for_the_fee_arithmetic_is_pot_overflow_and_payout_fails_6
     world.run("join_pool", {"amount": big}, signer=world.players[1])
     _drawn(world)
     assert _reason(world) is UnpayableReason.POT_OVERFLOW
-    winner = world.winner_pubkey()
-    assert (
-        _program_code(
-            world, "payout_winner", signer=world.dev, winner_token=world.ata(winner), winner_pubkey=winner
-        )
-        == 6009
-    )
+    assert _payout_code(world) == 6009
 
 
 def test_randomness_deadline_is_inclusive_at_3000_slots_then_missed() -> None:
@@ -195,15 +190,8 @@ def test_a_paused_open_pool_is_not_a_dead_end() -> None:
 
 # -- the table, status by status ----------------------------------------------------------------------
 
-PAYOUT_AHEAD = [
-    PoolStatus.OPEN,
-    PoolStatus.LOCKED,
-    PoolStatus.UNLOCKED,
-    PoolStatus.RANDOMNESS_COMMITTED,
-    PoolStatus.RANDOMNESS_REVEALED,
-    PoolStatus.WINNER_SELECTED,
-]
 PAID_OR_CLOSED = [PoolStatus.ENDED, PoolStatus.CANCELLED, PoolStatus.CLOSED]
+PAYOUT_AHEAD = [status for status in PoolStatus if status not in PAID_OR_CLOSED]
 
 
 @pytest.mark.parametrize("status", PAYOUT_AHEAD)

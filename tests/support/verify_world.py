@@ -10,14 +10,16 @@ carrying someone else's instruction bytes (a spoof: nothing of ours runs). It ca
 
 from __future__ import annotations
 
+import json
 import secrets
 import struct
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Finalized
 from solders.account import Account
@@ -62,7 +64,7 @@ from missout.chain.instructions import (
 from missout.chain.pda import find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
-from missout.chain.verify import PoolConfigPolicy
+from missout.chain.verify import PoolConfigPolicy, VerificationFailed
 from tests.support.runtime_support import funded, make_mint
 
 START = 1_750_000_000
@@ -83,6 +85,23 @@ class ClientFetcher:
         return await self.client.get_transaction(
             signature, encoding="base64", commitment=Finalized, max_supported_transaction_version=0
         )
+
+
+class RewritingFetcher:
+    """The real node's answer, rewritten: `rewrite` edits the JSON-RPC `result` object in place (as a
+    buggy or hostile node might send it), and the answer is parsed again as solana-py would."""
+
+    def __init__(self, inner: ClientFetcher, rewrite: Callable[[dict[str, Any]], None]) -> None:
+        self.inner = inner
+        self.rewrite = rewrite
+
+    async def get_transaction(self, signature: Signature) -> GetTransactionResp:
+        honest = await self.inner.get_transaction(signature)
+        body = json.loads(honest.to_json())
+        self.rewrite(body["result"])
+        rewritten = GetTransactionResp.from_json(json.dumps(body))
+        assert isinstance(rewritten, GetTransactionResp)
+        return rewritten
 
 
 class _CalleeContext:
@@ -183,12 +202,14 @@ class VerifyWorld:
         self.fund_ata(wallet.pubkey(), WALLET_TOKENS)
         return wallet
 
-    def ata(self, owner: Pubkey) -> Pubkey:
-        return get_associated_token_address(owner, self.mint)
+    def ata(self, owner: Pubkey, mint: Pubkey | None = None) -> Pubkey:
+        return get_associated_token_address(owner, mint or self.mint)
 
-    def fund_ata(self, owner: Pubkey, amount: int) -> Pubkey:
-        key = self.ata(owner)
-        data = pack_token_account(TokenAccount(mint=self.mint, owner=owner, amount=amount))
+    def fund_ata(self, owner: Pubkey, amount: int, mint: Pubkey | None = None) -> Pubkey:
+        """`owner`'s ATA for `mint` (default: the world's) holding `amount`, written straight into the chain
+        (anyone can create any wallet's ATA, and this one is only set-up)."""
+        key = self.ata(owner, mint)
+        data = pack_token_account(TokenAccount(mint=mint or self.mint, owner=owner, amount=amount))
         self.chain.set_account(key, Account(self.chain.minimum_balance(len(data)), data, TOKEN_PROGRAM_ID))
         return key
 
@@ -268,16 +289,23 @@ class VerifyWorld:
         wallet = creator or self.creator
         return self.send([build_cancel_pool(self.program_id, self.keys(pool), wallet.pubkey())], [wallet])
 
+    def donate(self, pool: Pubkey, donor: Keypair, amount: int) -> str:
+        return self.send([self.donate_ix(pool, donor.pubkey(), amount)], [donor])
+
+    def refund_ix(self, pool: Pubkey, wallet: Pubkey) -> Instruction:
+        return build_claim_refund(self.program_id, self.keys(pool), self.config.treasury_wallet, wallet)
+
     def refund(self, pool: Pubkey, wallet: Keypair) -> str:
-        ix = build_claim_refund(
-            self.program_id, self.keys(pool), self.config.treasury_wallet, wallet.pubkey()
-        )
-        return self.send([ix], [wallet])
+        return self.send([self.refund_ix(pool, wallet.pubkey())], [wallet])
+
+    def claim_rent_ix(self, pool: Pubkey, keys: PoolKeys | None = None) -> Instruction:
+        """The creator's claim_rent; `keys` may name another mint/vault than the pool's (the program does
+        not tie them to the pool, docs/program.md §9.2)."""
+        creator = self.creator.pubkey()
+        return build_claim_rent(self.program_id, keys or self.keys(pool), close_target=creator, user=creator)
 
     def claim_rent(self, pool: Pubkey) -> str:
-        creator = self.creator.pubkey()
-        ix = build_claim_rent(self.program_id, self.keys(pool), close_target=creator, user=creator)
-        return self.send([ix], [self.creator])
+        return self.send([self.claim_rent_ix(pool)], [self.creator])
 
     def cancelled_pool_with_player(self) -> Pubkey:
         """Created by `creator`, joined by `player`, then cancelled: both may claim refunds."""
@@ -298,3 +326,10 @@ async def verify_world() -> AsyncIterator[VerifyWorld]:
         yield VerifyWorld(client, chain, pool_program)
     finally:
         await client.close()
+
+
+async def rejection(verification: Awaitable[Any]) -> VerificationFailed:
+    """The typed refusal a verification ends in (the test fails if it is accepted or raises otherwise)."""
+    with pytest.raises(VerificationFailed) as caught:
+        await verification
+    return caught.value

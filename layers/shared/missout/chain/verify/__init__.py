@@ -1,7 +1,8 @@
 """Verification of client-reported transactions: prove, from the finalized transaction, that the claimed
-wallet did the claimed action on the claimed pool for the claimed amount (solana.md §2)."""
+wallet did the claimed action on the claimed pool for the claimed amount (docs/solana.md §2)."""
 
 from missout.chain.verify.actions import (
+    refund_owed,
     verify_cancel_pool,
     verify_claim_refund,
     verify_claim_rent,
@@ -48,6 +49,7 @@ __all__ = [
     "VerifiedJoinPool",
     "check_pool_config",
     "parse_signature",
+    "refund_owed",
     "verify_cancel_pool",
     "verify_claim_refund",
     "verify_claim_rent",

@@ -1,5 +1,6 @@
-"""The checks every action shares: the transaction succeeded, the instruction names the claimed pool and
-the claimed wallet, that wallet signed, and token balances moved by exactly what the instruction says."""
+"""The checks every action shares: the transaction succeeded, the node reported what proves movements, the
+instruction names the registered pool (its address, mint and vault) and the claimed wallet, that wallet
+signed, and token balances moved by exactly what the instruction says."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from solders.pubkey import Pubkey
 
 from missout.chain.errors import classify_transaction_error
 from missout.chain.pda import vault_address
+from missout.chain.pool_keys import PoolKeys
 from missout.chain.verify.fetch import FetchedTransaction
 from missout.chain.verify.reasons import RejectReason, VerificationFailed
 from missout.chain.verify.transaction_view import TransactionView
@@ -18,6 +20,34 @@ def require_success(fetched: FetchedTransaction) -> None:
         error = classify_transaction_error(fetched.meta.err)
         raise VerificationFailed(
             RejectReason.TRANSACTION_FAILED, f"{error.source.value} error {error.name} (code {error.code})"
+        )
+
+
+def require_movement_metadata(view: TransactionView) -> None:
+    """Token balances and inner instructions are the evidence of every movement (and non-movement) we
+    prove; a node that did not record them proves nothing (null, unlike an empty list, means unknown)."""
+    if not view.token_balances_reported:
+        raise VerificationFailed(
+            RejectReason.MISSING_TOKEN_BALANCES, "the node reported no pre/post token balances"
+        )
+    if not view.inner_instructions_reported:
+        raise VerificationFailed(
+            RejectReason.MISSING_INNER_INSTRUCTIONS, "the node reported no inner instructions"
+        )
+
+
+def require_registered_pool(*, pool: Pubkey, mint: Pubkey, vault: Pubkey, registered: PoolKeys) -> None:
+    """The instruction names exactly the registered pool, its mint and its vault. Some instructions do
+    not tie the mint or the vault to the pool on chain (claim_rent, docs/program.md §9.2), so a
+    look-alike token account of the pool PDA for another mint would otherwise pass for the vault."""
+    require_pool(pool, registered.address)
+    if mint != registered.mint:
+        raise VerificationFailed(
+            RejectReason.WRONG_MINT, f"the instruction names mint {mint}, the pool's is {registered.mint}"
+        )
+    if vault != registered.vault:
+        raise VerificationFailed(
+            RejectReason.WRONG_VAULT, f"the instruction names vault {vault}, the pool's is {registered.vault}"
         )
 
 

@@ -8,6 +8,9 @@ default); tests pass a thin adapter over an `AsyncClient` bound to the local cha
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,7 +18,7 @@ from solders.message import Message, MessageV0
 from solders.rpc.responses import GetTransactionResp
 from solders.signature import Signature
 from solders.transaction import Legacy, VersionedTransaction
-from solders.transaction_status import UiTransactionStatusMeta
+from solders.transaction_status import EncodedTransactionWithStatusMeta, UiTransactionStatusMeta
 
 from missout.chain.base58 import b58decode
 from missout.chain.verify.reasons import RejectReason, TransactionNotFound, VerificationFailed
@@ -49,8 +52,11 @@ class FetchedTransaction:
     meta: UiTransactionStatusMeta
 
 
-def parse_signature(text: str) -> Signature:
-    """A transaction signature as a client reports it: base58 of exactly 64 bytes."""
+def parse_signature(text: object) -> Signature:
+    """A transaction signature as a client reports it: base58 of exactly 64 bytes. Anything else, a
+    non-string included (a JSON null reaching here), is a typed rejection."""
+    if not isinstance(text, str):
+        raise VerificationFailed(RejectReason.MALFORMED_SIGNATURE, f"not a string: {type(text).__name__}")
     if not text or len(text) > MAX_SIGNATURE_CHARS:
         raise VerificationFailed(RejectReason.MALFORMED_SIGNATURE, f"{len(text)} characters")
     try:
@@ -73,12 +79,7 @@ async def fetch_transaction(fetcher: TransactionFetcher, signature: Signature) -
     # None only when the request omitted maxSupportedTransactionVersion (then it is legacy).
     if version is not None and not (isinstance(version, Legacy) or version == 0):
         raise VerificationFailed(RejectReason.UNSUPPORTED_VERSION, f"transaction version {version}")
-    transaction = envelope.transaction
-    if not isinstance(transaction, VersionedTransaction):
-        # Only a base64/base58 answer gives the exact signed bytes; JSON encodings cannot be trusted as such.
-        raise VerificationFailed(
-            RejectReason.UNSUPPORTED_VERSION, f"transaction delivered as {type(transaction).__name__}"
-        )
+    transaction = _signed_transaction(envelope)
     message = transaction.message
     if not isinstance(message, Message | MessageV0):
         raise VerificationFailed(RejectReason.UNSUPPORTED_VERSION, f"message type {type(message).__name__}")
@@ -90,3 +91,26 @@ async def fetch_transaction(fetcher: TransactionFetcher, signature: Signature) -
             RejectReason.SIGNATURE_MISMATCH, f"node returned another transaction for {signature}"
         )
     return FetchedTransaction(signature, confirmed.slot, confirmed.block_time, message, envelope.meta)
+
+
+def _signed_transaction(envelope: EncodedTransactionWithStatusMeta) -> VersionedTransaction:
+    """The exact signed bytes the node sent, decoded here. (solders' own `envelope.transaction` decodes
+    lazily and panics on bytes that do not deserialize: a `PanicException`, which is not even an
+    `Exception`, would escape every caller.) Only a base64/base58 answer gives those bytes; JSON
+    encodings cannot be trusted as such."""
+    encoded = json.loads(envelope.to_json()).get("transaction")
+    if isinstance(encoded, str):  # the legacy answer: base58 without an encoding tag
+        encoded = [encoded, "base58"]
+    if not (isinstance(encoded, list) and len(encoded) == 2 and all(isinstance(x, str) for x in encoded)):
+        raise VerificationFailed(RejectReason.UNSUPPORTED_VERSION, "transaction not delivered as bytes")
+    text, encoding = encoded
+    try:
+        if encoding == "base64":
+            raw = base64.b64decode(text, validate=True)
+        elif encoding == "base58":
+            raw = b58decode(text)
+        else:
+            raise VerificationFailed(RejectReason.UNSUPPORTED_VERSION, f"transaction encoding {encoding!r}")
+        return VersionedTransaction.from_bytes(raw)
+    except (ValueError, binascii.Error) as exc:
+        raise VerificationFailed(RejectReason.MALFORMED_TRANSACTION, f"transaction bytes: {exc}") from None

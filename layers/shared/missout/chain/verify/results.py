@@ -30,8 +30,9 @@ class Verified(Generic[InstructionT]):
     instruction: InstructionT  # accounts by IDL position and arguments, as the program read them
     mint: Pubkey
     vault: Pubkey
-    # Tokens (base units) moved between the wallet and the pool, proven by balance deltas: paid in for
-    # create/join/donate, paid out for a refund, 0 for cancel and rent.
+    # Tokens (base units) moved between the wallet and the pool, proven by the token transfer that ran and
+    # the vault's balance delta: paid in for create/join/donate, what the program paid out for a refund
+    # (the entry, less the burned 5 % for the creator), 0 for cancel and rent.
     amount: int
     vault_delta: int  # signed change of the vault balance (a refund's burn shows here, not in `amount`)
 

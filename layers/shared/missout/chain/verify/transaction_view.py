@@ -57,6 +57,10 @@ class TransactionView:
     instructions: tuple[InvokedInstruction, ...]  # in execution order: each top-level one, then its CPIs
     pre_token_balances: Mapping[Pubkey, TokenBalance]
     post_token_balances: Mapping[Pubkey, TokenBalance]
+    # False when the node sent null instead of a list (metadata not recorded): an empty mapping or CPI
+    # list would otherwise read as "nothing moved".
+    token_balances_reported: bool = True
+    inner_instructions_reported: bool = True
 
 
 def view_transaction(fetched: FetchedTransaction) -> TransactionView:
@@ -69,6 +73,8 @@ def view_transaction(fetched: FetchedTransaction) -> TransactionView:
         instructions=_instructions(message, meta.inner_instructions or [], keys),
         pre_token_balances=_token_balances(meta.pre_token_balances or [], keys),
         post_token_balances=_token_balances(meta.post_token_balances or [], keys),
+        token_balances_reported=meta.pre_token_balances is not None and meta.post_token_balances is not None,
+        inner_instructions_reported=meta.inner_instructions is not None,
     )
 
 

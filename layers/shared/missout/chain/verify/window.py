@@ -30,13 +30,13 @@ def require_within_window(block_time: int | None, now: datetime, window: AgeWind
     if now.tzinfo is None:
         raise ValueError("the verification clock must return timezone-aware datetimes")
     if block_time is None:
-        # Skipping the check when the node omits the time was a gap in the original (solana.md §2.3).
+        # Skipping the check when the node omits the time was a gap in the original (docs/solana.md §2.3).
         raise VerificationFailed(RejectReason.NO_BLOCK_TIME, "the node reported no block time")
-    landed = datetime.fromtimestamp(block_time, tz=UTC)
-    if landed < now - window.max_age:
-        raise VerificationFailed(RejectReason.TOO_OLD, f"landed {landed.isoformat()}, now {now.isoformat()}")
-    if landed > now + window.max_clock_skew:
-        raise VerificationFailed(
-            RejectReason.IN_THE_FUTURE, f"landed {landed.isoformat()}, now {now.isoformat()}"
-        )
-    return landed
+    # Compare as integers first: a node may report any i64, and `datetime.fromtimestamp` raises for values
+    # outside its range (e.g. 10**12 or -10**13); only a time inside the window is converted.
+    oldest, newest = now - window.max_age, now + window.max_clock_skew
+    if block_time < oldest.timestamp():
+        raise VerificationFailed(RejectReason.TOO_OLD, f"landed at {block_time}, now {now.isoformat()}")
+    if block_time > newest.timestamp():
+        raise VerificationFailed(RejectReason.IN_THE_FUTURE, f"landed at {block_time}, now {now.isoformat()}")
+    return datetime.fromtimestamp(block_time, tz=UTC)
