@@ -5,6 +5,7 @@ by id, claimables by the program's rules, cache lifetimes, and the shared per-IP
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -34,8 +35,8 @@ def _seat(engine: Engine, pool_id: int, wallet: str, seat: int | None, **extra: 
         conn.execute(insert(participants).values(pool_id=pool_id, wallet=wallet, seat=seat, **extra))
 
 
-def _ids(answer_body: dict[str, object]) -> list[int]:
-    return [p["id"] for p in answer_body["items"]]  # type: ignore[attr-defined, index]
+def _ids(answer_body: dict[str, Any]) -> list[int]:
+    return [p["id"] for p in answer_body["items"]]
 
 
 @pytest.fixture
@@ -225,3 +226,12 @@ def test_forwarded_for_header_does_not_change_the_key(
         event["headers"]["x-forwarded-for"] = f"10.0.0.{n}"
         statuses.append(handler(event, lambda_context("api", 29))["statusCode"])
     assert statuses == [200, 429]
+
+
+def test_the_status_names_the_api_accepts_are_the_records() -> None:
+    from typing import get_args
+
+    from missout.pools.status import POOL_STATUSES
+    from missout_api.schemas import StatusName
+
+    assert get_args(StatusName) == POOL_STATUSES

@@ -4,6 +4,8 @@ reason."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -20,7 +22,7 @@ from tests.support.runtime_support import token_transfer
 from tests.support.verify_world import ENTRY, VerifyWorld
 
 
-def _create(world: VerifyWorld, **changes: object) -> tuple[str, Pubkey, Answer]:
+def _create(world: VerifyWorld, **changes: Any) -> tuple[str, Pubkey, Answer]:
     signature, pool = world.create_pool(**changes)
     answer = invoke(
         "POST",
@@ -37,7 +39,7 @@ def _report(pool: Pubkey, action: str, signature: str, wallet: Keypair | Pubkey,
     )
 
 
-def _matches_chain(world: VerifyWorld, pool: Pubkey) -> dict[str, object]:
+def _matches_chain(world: VerifyWorld, pool: Pubkey) -> dict[str, Any]:
     detail = invoke("GET", f"/api/pools/{pool}")
     assert detail.status == 200, detail.body
     assert api_view(detail.body) == chain_view(world, pool)

@@ -7,6 +7,7 @@ leaks into a response; it goes to the log under the same request id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -100,6 +101,21 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the OpenAPI document lists for this path. Starlette names only the first route that
+    matched, but one path may be served by several routers (GET and POST /api/pools)."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_templates", None)
+    if templates is None:
+        templates = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), list(item))
+            for path, item in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_templates = templates
+    methods = {m.upper() for pattern, listed in templates if pattern.match(request.url.path) for m in listed}
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -107,14 +123,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             titles.get(exc.status_code, "Request failed"),
             detail,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -129,35 +147,35 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RpcError)
     async def chain_down(request: Request, exc: RpcError) -> JSONResponse:
-        logger().warning("chain unavailable", extra={"error": str(exc)[:300]})
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the Solana RPC endpoints are unavailable; retry shortly",
-            type_="/problems/dependency-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            dependency="chain",
-        )
+        return dependency_unavailable(request, "chain", "the Solana RPC endpoints are unavailable", exc)
 
     @app.exception_handler(TimeoutError)
     async def database_too_slow(request: Request, exc: TimeoutError) -> JSONResponse:
         # pg8000's socket timeout while waiting for the database (or pgBouncer's queue): the dependency is
         # overloaded, not the request wrong.
-        return await dependency_down(request, DatabaseUnavailable(f"timed out: {exc}"))
+        return dependency_unavailable(request, "database", "the database is unavailable", exc)
 
     @app.exception_handler(DatabaseUnavailable)
-    async def dependency_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        logger().warning("database unavailable", extra={"error": str(exc)[:300]})
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the database is unavailable; retry shortly",
-            type_="/problems/dependency-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            dependency="database",
-        )
+    async def database_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return dependency_unavailable(request, "database", "the database is unavailable", exc)
+
+
+def dependency_unavailable(
+    request: Request, dependency: str, what: str, exc: BaseException | None = None, **extra: Any
+) -> JSONResponse:
+    """503 + Retry-After naming the dependency; the cause goes to the log, never to the client."""
+    if exc is not None:
+        logger().warning(f"{dependency} unavailable", extra={"error": str(exc)[:300]})
+    return problem_response(
+        request,
+        503,
+        "Service unavailable",
+        f"{what}; retry shortly",
+        type_="/problems/dependency-unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        dependency=dependency,
+        **extra,
+    )
 
 
 def internal_error(request: Request) -> JSONResponse:
@@ -171,6 +189,7 @@ _RETRY_AFTER = {
     "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 }
 _DESCRIPTIONS = {
+    400: "the body is not valid JSON",
     404: "no such resource",
     409: "the signature was already used for another action",
     422: "invalid request, or a report the chain does not prove (`reason` says why)",

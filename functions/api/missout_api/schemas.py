@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
 
 class DatabaseStatus(BaseModel):
@@ -82,18 +83,37 @@ BASE58_SIGNATURE = r"^[1-9A-HJ-NP-Za-km-z]{64,88}$"
 AMOUNT = r"^[0-9]{1,20}$"
 
 
-class ActionReport(BaseModel):
-    """What a client reports after an on-chain action. Only names what to prove: nothing here is recorded."""
+# Formats name what the patterns cannot say: a signature is base58 of exactly 64 bytes, a key of 32.
+_SIGNATURE: JsonDict = {"format": "solana-signature"}
+_KEY: JsonDict = {"format": "solana-pubkey"}
+
+
+class _Reported(BaseModel):
+    """What a client reports after an on-chain action. It only names what to prove: nothing in it is
+    recorded, every recorded value comes from the verified transaction and the accounts on chain."""
 
     model_config = {"extra": "forbid"}
 
-    signature: str = Field(pattern=BASE58_SIGNATURE, description="the transaction's first signature (base58)")
-    wallet: str = Field(pattern=BASE58_KEY, description="the wallet that signed the action")
-    amount: str | None = Field(
-        default=None,
-        pattern=AMOUNT,
-        description="base units: required for donate, checked against the chain for join and claim-refund",
+    signature: str = Field(
+        pattern=BASE58_SIGNATURE,
+        json_schema_extra=_SIGNATURE,
+        description="the transaction's first signature (base58 of 64 bytes)",
     )
+    wallet: str = Field(pattern=BASE58_KEY, json_schema_extra=_KEY, description="the wallet that signed")
+
+
+class PlainReport(_Reported):
+    """cancel, claim-rent: nothing to claim but the action itself."""
+
+
+class EntryReport(_Reported):
+    """join, claim-refund: the amount is optional and, when given, must be what the chain moved."""
+
+    amount: str | None = Field(default=None, pattern=AMOUNT, description="base units, decimal string")
+
+
+class DonationReport(_Reported):
+    amount: str = Field(pattern=AMOUNT, description="base units donated, decimal string")
 
 
 class PoolReport(BaseModel):
@@ -101,9 +121,11 @@ class PoolReport(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    pool: str = Field(pattern=BASE58_KEY, description="the Pool account the transaction created")
-    signature: str = Field(pattern=BASE58_SIGNATURE)
-    wallet: str = Field(pattern=BASE58_KEY, description="the creator (signer of create_pool)")
+    pool: str = Field(pattern=BASE58_KEY, json_schema_extra=_KEY, description="the Pool account created")
+    signature: str = Field(pattern=BASE58_SIGNATURE, json_schema_extra=_SIGNATURE)
+    wallet: str = Field(
+        pattern=BASE58_KEY, json_schema_extra=_KEY, description="the creator (signer of create_pool)"
+    )
 
 
 class ActionRecordOut(BaseModel):

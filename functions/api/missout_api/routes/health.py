@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from missout.db import app_engine, app_plan
 from missout.db.health import probe
-from missout_api.problems import RETRY_AFTER_SECONDS, problem_response
+from missout_api.problems import dependency_unavailable
 from missout_api.schemas import DatabaseStatus, Health
 
 router = APIRouter(tags=["health"])
@@ -27,14 +27,7 @@ def health(request: Request) -> Health | JSONResponse:
         target=result.target,
     )
     if not result.ok:
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the database is unreachable",
-            type_="/problems/dependency-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            dependency="database",
-            database=database.model_dump(mode="json"),
+        return dependency_unavailable(
+            request, "database", "the database is unreachable", database=database.model_dump(mode="json")
         )
     return Health(status="ok", time=datetime.now(UTC), database=database)

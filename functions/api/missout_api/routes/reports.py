@@ -8,7 +8,8 @@ limited (per IP and per wallet); 503 + Retry-After the database or the chain is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
@@ -27,10 +28,19 @@ from missout.pools.reporting import (
     report_action,
 )
 from missout.pools.reports import Action, ActionRecord, find_live_pool, find_uses
+from missout.pools.transient import once_more_if_unavailable
 from missout.ratelimit import LimitState
 from missout_api.deps import Chain, Limits, count_request, enforce, limits_for
 from missout_api.problems import ProblemException, problem_responses
-from missout_api.schemas import BASE58_KEY, ActionRecordOut, ActionReport, PendingOut, PoolReport
+from missout_api.schemas import (
+    BASE58_KEY,
+    ActionRecordOut,
+    DonationReport,
+    EntryReport,
+    PendingOut,
+    PlainReport,
+    PoolReport,
+)
 
 router = APIRouter(tags=["reports"])
 
@@ -44,7 +54,7 @@ _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": PendingOut,
         "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer", "minimum": 0}}},
     },
-    **problem_responses(404, 409),
+    **problem_responses(400, 404, 409),
 }
 
 
@@ -62,34 +72,61 @@ async def report_create(
     return await _handle(request, response, report, chain, limits)
 
 
-@router.post(
-    "/pools/{address}/{action}",
-    status_code=201,
-    response_model=ActionRecordOut,
-    responses=_REPORT_RESPONSES,
-    summary="Record a join, donation, cancel, refund or rent claim",
-)
-async def report_pool_action(
-    request: Request,
-    response: Response,
-    address: Annotated[str, Path(pattern=BASE58_KEY, description="the Pool account")],
-    action: Annotated[Literal["join", "donate", "cancel", "claim-refund", "claim-rent"], Path()],
-    body: ActionReport,
-    chain: Chain,
-    limits: Limits,
+_Route = TypeVar("_Route", bound=Callable[..., Awaitable[Any]])
+Address = Annotated[str, Path(pattern=BASE58_KEY, description="the Pool account")]
+
+
+def _action_route(action: Action, summary: str) -> Callable[[_Route], _Route]:
+    return router.post(
+        f"/pools/{{address}}/{action.value}",
+        status_code=201,
+        response_model=ActionRecordOut,
+        responses=_REPORT_RESPONSES,
+        summary=summary,
+        name=f"report_{action.name.lower()}",
+    )
+
+
+@_action_route(Action.JOIN, "Record a join_pool")
+async def report_join(
+    request: Request, response: Response, address: Address, body: EntryReport, chain: Chain, limits: Limits
 ) -> ActionRecordOut | JSONResponse:
-    kind = Action(action)
-    amount = int(body.amount) if body.amount is not None else None
-    if kind is Action.DONATE and amount is None:
-        raise ProblemException(
-            422,
-            "Invalid request",
-            "invalid value for: amount",
-            type_="/problems/invalid-request",
-            errors=[{"field": "amount", "in": "body", "message": "a donation report needs its amount"}],
-        )
-    report = Report(kind, address, body.signature, body.wallet, amount)
+    return await _handle(request, response, _report(Action.JOIN, address, body, body.amount), chain, limits)
+
+
+@_action_route(Action.DONATE, "Record a donation")
+async def report_donate(
+    request: Request, response: Response, address: Address, body: DonationReport, chain: Chain, limits: Limits
+) -> ActionRecordOut | JSONResponse:
+    return await _handle(request, response, _report(Action.DONATE, address, body, body.amount), chain, limits)
+
+
+@_action_route(Action.CANCEL, "Record a cancel_pool")
+async def report_cancel(
+    request: Request, response: Response, address: Address, body: PlainReport, chain: Chain, limits: Limits
+) -> ActionRecordOut | JSONResponse:
+    return await _handle(request, response, _report(Action.CANCEL, address, body, None), chain, limits)
+
+
+@_action_route(Action.CLAIM_REFUND, "Record a claim_refund")
+async def report_claim_refund(
+    request: Request, response: Response, address: Address, body: EntryReport, chain: Chain, limits: Limits
+) -> ActionRecordOut | JSONResponse:
+    report = _report(Action.CLAIM_REFUND, address, body, body.amount)
     return await _handle(request, response, report, chain, limits)
+
+
+@_action_route(Action.CLAIM_RENT, "Record a claim_rent")
+async def report_claim_rent(
+    request: Request, response: Response, address: Address, body: PlainReport, chain: Chain, limits: Limits
+) -> ActionRecordOut | JSONResponse:
+    return await _handle(request, response, _report(Action.CLAIM_RENT, address, body, None), chain, limits)
+
+
+def _report(
+    action: Action, address: str, body: PlainReport | EntryReport | DonationReport, amount: str | None
+) -> Report:
+    return Report(action, address, body.signature, body.wallet, None if amount is None else int(amount))
 
 
 async def _handle(
@@ -103,11 +140,15 @@ async def _handle(
 
 def _preflight(request: Request, limits: Limits, report: Report) -> tuple[list[LimitState], Known]:
     """One short transaction before any RPC: count the request, and look up what is already recorded."""
-    with transaction() as conn:
-        known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
-        # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
-        states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
-    return states, known
+
+    def attempt() -> tuple[list[LimitState], Known]:
+        with transaction() as conn:
+            known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
+            # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
+            states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
+        return states, known
+
+    return once_more_if_unavailable(attempt)
 
 
 def _answer(response: Response, outcome: Outcome) -> ActionRecordOut | JSONResponse:

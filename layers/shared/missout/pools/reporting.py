@@ -24,9 +24,11 @@ from solders.pubkey import Pubkey
 from solders.rpc.responses import GetSignaturesForAddressResp
 from sqlalchemy.engine import Connection
 
+from missout.chain.pool_keys import PoolKeys
 from missout.chain.rpc import RpcSession
 from missout.chain.verify import (
     AgeWindow,
+    RejectReason,
     VerificationFailed,
     Verified,
     check_pool_config,
@@ -42,6 +44,7 @@ from missout.db.transaction import ConstraintViolation, transaction
 from missout.pools import records, reports
 from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
+from missout.pools.transient import once_more_if_unavailable
 from missout.wiring import ChainWiring
 
 # Registering a pool found on chain proves its create transaction whatever its age: the pool exists, only the
@@ -149,6 +152,15 @@ class _Proven:
     live: LivePool | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """What the verifiers need to know of the pool beforehand: its keys, entry amount and creator."""
+
+    keys: PoolKeys
+    entry: int
+    creator: Pubkey
+
+
 async def _prove(
     rpc: RpcSession, wiring: ChainWiring, report: Report, live: LivePool | None
 ) -> _Proven | Rejected:
@@ -166,16 +178,20 @@ async def _prove(
             window=wiring.window,
         )
     else:
-        entry_amount = live.entry_amount if live is not None else None
-        if live is None:  # a join for a pool we have not recorded: register it from the chain first
-            state = await read_pool_state(rpc, program.program_id, pool_key)
-            registration = await _find_create(rpc, wiring, state)
-            entry_amount = state.pool.amount
-        assert entry_amount is not None
-        verified = await _verify_action(rpc, wiring, report, pool_key, wallet, entry_amount)
+        if live is not None:
+            terms = _Terms(live.keys, live.entry_amount, Pubkey.from_string(live.creator))
+        else:  # a join for a pool we have not recorded: register it from the chain first
+            found = await read_pool_state(rpc, program.program_id, pool_key)
+            registration = await _find_create(rpc, wiring, found)
+            terms = _Terms(PoolKeys.of(pool_key, found.pool), found.pool.amount, found.pool.creator)
+        verified = await _verify_action(rpc, wiring, report, terms, wallet)
     if report.action is Action.CLAIM_RENT:
         return _Proven(verified, None, registration, live)
     state = await read_pool_state(rpc, program.program_id, pool_key, min_slot=verified.slot)
+    if live is not None and (str(state.pool.creator), state.pool.start_at) != (live.creator, live.start_time):
+        # The record's pool was closed by claim_rent and the address re-used (docs/program.md §2.4) before
+        # the monitor noticed: this report is about the new pool, which is registered like an unknown one.
+        return await _prove(rpc, wiring, report, None)
     if live is None:
         violations = check_pool_config(state.pool, program, wiring.policy)
         if violations:
@@ -185,12 +201,12 @@ async def _prove(
 
 
 async def _verify_action(
-    rpc: RpcSession, wiring: ChainWiring, report: Report, pool: Pubkey, wallet: Pubkey, entry_amount: int
+    rpc: RpcSession, wiring: ChainWiring, report: Report, terms: _Terms, wallet: Pubkey
 ) -> Verified[Any]:
-    config, window, signature = wiring.program, wiring.window, report.signature
+    config, window, signature, pool = wiring.program, wiring.window, report.signature, terms.keys
     match report.action:
         case Action.JOIN:
-            amount = report.amount if report.amount is not None else entry_amount
+            amount = report.amount if report.amount is not None else terms.entry
             return await verify_join_pool(
                 signature, pool=pool, wallet=wallet, amount=amount, config=config, fetcher=rpc, window=window
             )
@@ -210,15 +226,22 @@ async def _verify_action(
                 signature, pool=pool, wallet=wallet, config=config, fetcher=rpc, window=window
             )
         case Action.CLAIM_REFUND:
-            return await verify_claim_refund(
+            refund = await verify_claim_refund(
                 signature,
                 pool=pool,
                 wallet=wallet,
-                amount=report.amount,
+                entry=terms.entry,
+                creator=terms.creator,
                 config=config,
                 fetcher=rpc,
                 window=window,
             )
+            if report.amount is not None and report.amount != refund.amount:
+                raise VerificationFailed(
+                    RejectReason.AMOUNT_MISMATCH,
+                    f"the refund paid {refund.amount}, the report says {report.amount}",
+                )
+            return refund
         case Action.CLAIM_RENT:
             return await verify_claim_rent(
                 signature, pool=pool, wallet=wallet, config=config, fetcher=rpc, window=window
@@ -261,14 +284,17 @@ async def _find_create(rpc: RpcSession, wiring: ChainWiring, state: PoolChainSta
 def _write(report: Report, proven: _Proven) -> Outcome:
     """Two reports registering the same pool at once: the loser's insert trips the live-address key (checked
     before the create-signature arbiter); once the winner has committed, a second attempt finds its row."""
-    try:
+
+    def attempt() -> Outcome:
         with transaction() as conn:
             return _record(conn, report, proven)
+
+    try:
+        return once_more_if_unavailable(attempt)
     except ConstraintViolation as exc:
         if proven.live is not None or exc.constraint not in _REGISTRATION_RACE:
             raise
-    with transaction() as conn:
-        return _record(conn, report, proven)
+    return once_more_if_unavailable(attempt)
 
 
 def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:

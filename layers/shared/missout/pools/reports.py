@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from solders.pubkey import Pubkey
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
+from missout.chain.addresses import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from missout.chain.pool_keys import PoolKeys
 from missout.db.tables import activity, mints, participants, pools, used_signatures
 from missout.pools.status import TERMINAL_POOL_STATUSES
+
+# `mints.token_program` names the program; the verifiers need its id (the vault is derived from it).
+_TOKEN_PROGRAMS = {"spl-token": TOKEN_PROGRAM_ID, "token-2022": TOKEN_2022_PROGRAM_ID}
 
 
 class Action(Enum):
@@ -66,13 +72,21 @@ class ActionRecord:
 
 @dataclass(frozen=True, slots=True)
 class LivePool:
-    """What reporting needs of a recorded pool that is not closed."""
+    """What reporting needs of a recorded pool that is not closed: its keys (the verifiers require the
+    transaction to name exactly these) and its identity (creator and start time, fixed at creation)."""
 
     id: int
     address: str
     mint: str
+    token_program: Pubkey
     entry_amount: int
+    creator: str
+    start_time: datetime
     status: str
+
+    @property
+    def keys(self) -> PoolKeys:
+        return PoolKeys(Pubkey.from_string(self.address), Pubkey.from_string(self.mint), self.token_program)
 
 
 def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
@@ -121,13 +135,31 @@ def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
 def find_live_pool(conn: Connection, address: str) -> LivePool | None:
     """The pool at `address` that is not closed (at most one: the address is unique among live pools)."""
     row = conn.execute(
-        select(pools.c.id, pools.c.pool_address, pools.c.mint, pools.c.entry_amount, pools.c.status).where(
-            pools.c.pool_address == address, pools.c.status.not_in(TERMINAL_POOL_STATUSES)
+        select(
+            pools.c.id,
+            pools.c.pool_address,
+            pools.c.mint,
+            mints.c.token_program,
+            pools.c.entry_amount,
+            pools.c.creator_wallet,
+            pools.c.start_time,
+            pools.c.status,
         )
+        .join(mints, mints.c.address == pools.c.mint)
+        .where(pools.c.pool_address == address, pools.c.status.not_in(TERMINAL_POOL_STATUSES))
     ).first()
     if row is None:
         return None
-    return LivePool(row.id, row.pool_address, row.mint, int(row.entry_amount), row.status)
+    return LivePool(
+        id=row.id,
+        address=row.pool_address,
+        mint=row.mint,
+        token_program=_TOKEN_PROGRAMS[row.token_program],
+        entry_amount=int(row.entry_amount),
+        creator=row.creator_wallet,
+        start_time=row.start_time,
+        status=row.status,
+    )
 
 
 def claim_signature(

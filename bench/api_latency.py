@@ -1,0 +1,150 @@
+"""In-process latency of the API's main routes through the real Lambda handler (API Gateway v2 events),
+next to one bare transaction through pgBouncer measured in the same run, so the ratios say what a route
+costs beyond its unavoidable database round trip.
+
+* list:   GET /api/pools?limit=20 over 40 recorded pools
+* detail: GET /api/pools/{address} of a pool with 20 participants and its activity
+* join:   POST /api/pools/{address}/join of a join that landed on the local chain (served over HTTP from a
+          thread of this process): verify at finalized, read the pool's accounts, record in one transaction
+* bare:   BEGIN; SET LOCAL ...; SELECT 1; COMMIT through pgBouncer, as `transaction()` runs it
+
+Needs the local stack (`make db-up`); uses a throw-away database, dropped at the end.
+Run: .venv/bin/python bench/api_latency.py [samples]   (default 100)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "dev"), str(ROOT / "layers/shared"), str(ROOT / "functions/api")]
+
+import pytest  # noqa: E402
+from solders.pubkey import Pubkey  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from missout import settings  # noqa: E402
+from missout.db import reset_app_engine  # noqa: E402
+from missout.db.transaction import transaction  # noqa: E402
+from tests.api.chain_api import Answer, invoke, served_world  # noqa: E402
+from tests.support.database import migrate  # noqa: E402
+from tests.support.stack import stack, stack_env  # noqa: E402
+from tests.support.verify_world import VerifyWorld  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def expect(answer: Answer, *statuses: int) -> Answer:
+    if answer.status not in statuses:
+        raise SystemExit(f"unexpected answer {answer.status}: {answer.body}")
+    return answer
+
+
+def bare_transaction() -> None:
+    with transaction() as conn:
+        conn.execute(text("SELECT 1")).scalar_one()
+
+
+def report_create(world: VerifyWorld, max_participants: int) -> Pubkey:
+    signature, pool = world.create_pool(max_participants=max_participants)
+    body = {"pool": str(pool), "signature": signature, "wallet": str(world.creator.pubkey())}
+    expect(invoke("POST", "/api/pools", body=body), 201)
+    return pool
+
+
+def run(world: VerifyWorld, samples: int) -> None:
+    pools = [report_create(world, 20) for _ in range(40)]
+    busy = pools[0]
+    for _ in range(19):
+        player = world.wallet()
+        join = world.join(busy, player)
+        expect(
+            invoke(
+                "POST", f"/api/pools/{busy}/join", body={"signature": join, "wallet": str(player.pubkey())}
+            ),
+            201,
+        )
+
+    # Joins for the measured reports land first (outside the timing), 19 per pool.
+    pending: list[tuple[str, str, str]] = []
+    while len(pending) < samples + 1:
+        pool = report_create(world, 20)
+        for _ in range(19):
+            player = world.wallet()
+            pending.append((str(pool), world.join(pool, player), str(player.pubkey())))
+
+    def join_report(pool: str, signature: str, wallet: str) -> None:
+        expect(
+            invoke("POST", f"/api/pools/{pool}/join", body={"signature": signature, "wallet": wallet}), 201
+        )
+
+    # Warm-up: imports, the engine, the RPC pool, codec caches.
+    bare_transaction()
+    expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200)
+    expect(invoke("GET", f"/api/pools/{busy}"), 200)
+    join_report(*pending.pop())
+
+    results: dict[str, list[float]] = {"bare": [], "list": [], "detail": [], "join": []}
+    for n in range(samples):
+        # Interleaved, so load on this shared machine hits every series alike.
+        results["bare"].append(timed(bare_transaction))
+        results["list"].append(timed(lambda: expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200)))
+        results["detail"].append(timed(lambda: expect(invoke("GET", f"/api/pools/{busy}"), 200)))
+        results["join"].append(timed(lambda n=n: join_report(*pending[n])))  # type: ignore[misc]
+
+    bare_p50, bare_p95 = percentiles(results["bare"])
+    print(f"{'route':<8} {'p50 ms':>9} {'p95 ms':>9} {'p50 / bare':>11} {'p95 / bare':>11}   (n={samples})")
+    for name in ("bare", "list", "detail", "join"):
+        p50, p95 = percentiles(results[name])
+        print(f"{name:<8} {p50:9.2f} {p95:9.2f} {p50 / bare_p50:11.1f} {p95 / bare_p95:11.1f}")
+
+
+def main() -> None:
+    samples = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    already_up = stack("status", check=False).returncode == 0
+    if not already_up:
+        stack("start")
+    env = stack_env()
+    name = f"missout_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    patch = pytest.MonkeyPatch()
+    try:
+        migrate(make_url(env["DIRECT_DATABASE_URL"]).set(database=name).render_as_string(hide_password=False))
+        pooled = make_url(env["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
+        patch.setenv("DATABASE_URL", pooled)
+        patch.setenv("API_RATE_LIMIT_PER_IP", "1000000")
+        patch.setenv("API_RATE_LIMIT_PER_WALLET", "1000000")
+        settings.clear_caches()
+        reset_app_engine()
+        with served_world(patch, seed=b"bench-api") as world:
+            run(world, samples)
+    finally:
+        reset_app_engine()
+        patch.undo()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        if not already_up:
+            stack("stop", check=False)
+
+
+if __name__ == "__main__":
+    main()
