@@ -142,7 +142,8 @@ def start_api(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def run_monitor(env: dict[str, str], stop: threading.Event) -> None:
     """Invoke the real monitor handler back to back, each invocation with a fresh 60 s budget."""
-    os.environ.update({**env, "POWERTOOLS_SERVICE_NAME": "monitor"})
+    # EMF metric lines are for CloudWatch; at a terminal the per-tick summary line says the same.
+    os.environ.update({**env, "POWERTOOLS_SERVICE_NAME": "monitor", "POWERTOOLS_METRICS_DISABLED": "true"})
     # dev/ is already on the path: it is this script's folder.
     for path in (REPO / "layers" / "shared", REPO / "functions" / "monitor"):
         sys.path.insert(0, str(path))

@@ -5,72 +5,21 @@ status, how many transactions the DEV wallet landed) and the intent rows left be
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from missout.chain.accounts import PoolStatus
 from missout.chain.instructions import build_unlock_pool
 from missout.chain.send import DurableSender, SendPolicy, SendResult, prepare_transaction
 from missout.chain.send.intents import NewIntent, record_intent
-from missout.db.tables import crank_intents
-from tests.support.crank_world import PROGRAM_ID, CrankWorld
+from tests.chain.send_support import FAST, dev_transactions, intents, plenty, register_pool
+from tests.support.crank_world import PROGRAM_ID, CrankWorld, Intercept
 from tests.support.database import TestDatabase
-from tests.support.factories import insert_mint, insert_pool
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
-
-FAST = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, lease_s=30)
-# Hook per JSON-RPC call: may act on the chain, and may answer an HTTP status instead of the node.
-Hook = Callable[[str], Awaitable[int | None]]
-
-
-def plenty() -> int:
-    return 60_000
-
-
-class Intercept:
-    """ASGI wrapper around the local chain's RPC app that lets a test see (and disturb) each JSON-RPC call."""
-
-    def __init__(
-        self, app: ASGIApp, hook: Hook, after: Callable[[str], Awaitable[None]] | None = None
-    ) -> None:
-        self._app, self._hook, self._after = app, hook, after
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/":
-            await self._app(scope, receive, send)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status = await self._hook(json.loads(body).get("method", ""))
-        if status is not None:
-            await send({"type": "http.response.start", "status": status, "headers": []})
-            await send({"type": "http.response.body", "body": b"injected failure"})
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self._app(scope, replay, send)
-        if self._after is not None:
-            # The response is fully built but still held by the in-process transport until this returns.
-            await self._after(json.loads(body).get("method", ""))
 
 
 @pytest.fixture
@@ -85,27 +34,16 @@ def pool(world: CrankWorld) -> Pubkey:
 
 @pytest.fixture
 def pool_id(app_database: TestDatabase, direct_engine: Engine, pool: Pubkey) -> int:
-    insert_mint(direct_engine)
-    return insert_pool(direct_engine, pool_address=str(pool), status="locked")
-
-
-def intents(engine: Engine) -> list[dict[str, Any]]:
-    with engine.begin() as conn:
-        rows = conn.execute(select(crank_intents).order_by(crank_intents.c.id)).all()
-    return [dict(row._mapping) for row in rows]
-
-
-def dev_transactions(world: CrankWorld) -> int:
-    return len(world.chain.history.signatures_for_address(world.dev.pubkey(), limit=1000))
+    return register_pool(direct_engine, pool)
 
 
 async def send_unlock(
     world: CrankWorld, pool: Pubkey, pool_id: int, app: ASGIApp | None = None
 ) -> SendResult:
     async with world.rpc(app) as rpc:
-        sender = DurableSender(rpc, world.dev, policy=FAST)
+        sender = DurableSender(rpc, world.dev, plenty, policy=FAST)
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
-        return (await sender.send(pool_id, "unlock_pool", [ix], plenty)).result
+        return (await sender.send(pool_id, "unlock_pool", [ix])).result
 
 
 async def test_unlock_is_finalized_once_and_recorded(
@@ -125,7 +63,7 @@ async def test_unlock_is_finalized_once_and_recorded(
     assert row["first_sent_at"] is not None
     assert dev_transactions(world) == 1
 
-    # A second run for the same action: the program's status guard answers in simulation, nothing is sent.
+    # A second run for the same action: the finalized attempt 1 refuses a new one, nothing is sent.
     assert await send_unlock(world, pool, pool_id) is SendResult.ALREADY_DONE
     assert len(intents(direct_engine)) == 1
     assert dev_transactions(world) == 1
@@ -144,20 +82,20 @@ async def test_unlocking_an_unlocked_pool_is_already_done(
 async def test_resume_after_a_crash_finishes_the_action_exactly_once(
     world: CrankWorld, pool: Pubkey, pool_id: int, direct_engine: Engine, sent_before_crash: bool
 ) -> None:
-    crashed_policy = SendPolicy(lease_s=0)  # a crashed run's lease has run out by the time we look
+    crashed_policy = SendPolicy(max_lease_s=0)  # a crashed run's lease has run out by the time we look
     async with world.rpc() as rpc:
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
         prepared = await prepare_transaction(rpc, [ix], world.dev, crashed_policy)
         new = NewIntent(
             pool_id, "unlock_pool", prepared.signature, prepared.raw, prepared.last_valid_block_height
         )
-        record_intent(None, new, 1, crashed_policy.lease_s)
+        record_intent(None, new, 1, crashed_policy.max_lease_s)
         if sent_before_crash:
             await rpc.send_raw_transaction(prepared.raw)  # ... and the process dies before noting it
     assert intents(direct_engine)[0]["status"] == "prepared"
 
     async with world.rpc() as rpc:
-        outcomes = await DurableSender(rpc, world.dev, policy=FAST).resume(plenty)
+        outcomes = await DurableSender(rpc, world.dev, plenty, policy=FAST).resume()
     assert [(o.result, o.signature) for o in outcomes] == [(SendResult.FINALIZED, prepared.signature)]
     assert world.pool_status(pool) is PoolStatus.UNLOCKED
     [row] = intents(direct_engine)
@@ -165,7 +103,7 @@ async def test_resume_after_a_crash_finishes_the_action_exactly_once(
     assert dev_transactions(world) == 1
 
     async with world.rpc() as rpc:  # nothing left to resume
-        assert await DurableSender(rpc, world.dev, policy=FAST).resume(plenty) == []
+        assert await DurableSender(rpc, world.dev, plenty, policy=FAST).resume() == []
 
 
 async def test_expired_blockhash_leads_to_a_resigned_second_attempt(
@@ -266,14 +204,14 @@ async def test_no_time_left_leaves_the_intent_live_for_the_next_run(
 
     budget = iter([60_000, 60_000] + [100] * 100)  # enough to record, then the Lambda is nearly out of time
     async with world.rpc(Intercept(world.app, sends_never_arrive)) as rpc:
-        sender = DurableSender(rpc, world.dev, policy=FAST)
+        sender = DurableSender(rpc, world.dev, lambda: next(budget), policy=FAST)
         ix = build_unlock_pool(PROGRAM_ID, pool, world.dev.pubkey())
-        outcome = await sender.send(pool_id, "unlock_pool", [ix], lambda: next(budget))
+        outcome = await sender.send(pool_id, "unlock_pool", [ix])
     assert outcome.result is SendResult.IN_FLIGHT
     [row] = intents(direct_engine)
     assert row["status"] in ("prepared", "sent")
 
     async with world.rpc() as rpc:  # the next run resumes it through a healthy endpoint
-        [resumed] = await DurableSender(rpc, world.dev, policy=FAST).resume(plenty)
+        [resumed] = await DurableSender(rpc, world.dev, plenty, policy=FAST).resume()
     assert (resumed.result, resumed.signature) == (SendResult.FINALIZED, row["signature"])
     assert world.pool_status(pool) is PoolStatus.UNLOCKED

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
@@ -12,7 +10,6 @@ from sqlalchemy.exc import DBAPIError
 from missout.db import ConstraintViolation, DatabaseUnavailable, app_engine, app_plan, transaction
 from missout.db.engine import AutocommitForbidden
 from missout.db.tables import U64_MAX, mints, pools, used_signatures
-from missout.pools.due import lease_due_pools
 from missout.settings import DatabaseSettings
 from tests.support.database import TestDatabase
 from tests.support.factories import SIG, insert_mint, insert_pool, key
@@ -86,32 +83,6 @@ def test_garbage_keys_never_land(app_database: TestDatabase, direct_engine: Engi
     with pytest.raises(ConstraintViolation) as caught, transaction() as conn:
         conn.execute(insert(mints).values(address="0OIl not base58", token_program="spl-token", decimals=6))
     assert (caught.value.sqlstate, caught.value.constraint) == ("23514", "ck_mints_address_base58")
-
-
-def test_overlapping_monitors_lease_disjoint_pools(app_database: TestDatabase, direct_engine: Engine) -> None:
-    insert_mint(direct_engine)
-    for n in range(6):
-        insert_pool(direct_engine, pool_address=key(100 + n), create_signature=SIG(100 + n))
-    first_leased = threading.Event()
-    release = threading.Event()
-    leased: dict[str, list[int]] = {}
-
-    def first_monitor() -> None:
-        with transaction() as conn:
-            leased["first"] = [p.id for p in lease_due_pools(conn, limit=4)]
-            first_leased.set()
-            release.wait(10)
-
-    worker = threading.Thread(target=first_monitor)
-    worker.start()
-    assert first_leased.wait(10)
-    with transaction() as conn:  # runs while the first transaction still holds its rows
-        leased["second"] = [p.id for p in lease_due_pools(conn, limit=4)]
-    release.set()
-    worker.join(10)
-    assert len(leased["first"]) == 4
-    assert len(leased["second"]) == 2
-    assert not set(leased["first"]) & set(leased["second"])
 
 
 def test_autocommit_is_refused_on_a_real_connection(app_database: TestDatabase) -> None:

@@ -196,6 +196,12 @@ def test_an_ended_pool_is_recorded_then_its_randomness_closed_then_its_rent_clai
     assert next_action(done, rent_from, SLOT0, SETTINGS).action is Action.CLAIM_RENT
 
 
+def test_closing_the_randomness_account_can_be_turned_off() -> None:
+    live = observed(ended(), count=0, recorded=True, randomness=RandomnessState(exists=True))
+    off = dataclasses.replace(SETTINGS, close_randomness=False)
+    assert next_action(live, T0 + 1_000, SLOT0, off).action is Action.WAIT
+
+
 def test_a_mock_pool_has_no_randomness_account_to_close() -> None:
     done = observed(ended(randomness_account=key(0)), count=0, recorded=True)
     assert next_action(done, T0 + 1_000, SLOT0, SETTINGS).action is Action.WAIT
@@ -222,11 +228,11 @@ def test_a_cancelled_pool_whose_reason_a_pause_wiped_is_a_dead_end_while_seats_r
     assert next_action(emptied, T0 + 50 + 30 * DAY + 1, SLOT0, SETTINGS).action is Action.CLAIM_RENT
 
 
-def test_a_closed_pool_gives_its_rent_to_the_treasury_30_days_after_it_closed() -> None:
+def test_a_closed_pool_is_final() -> None:
     pool = observed(cancelled(0, status=PoolStatus.CLOSED, close_time=T0 + 5 * DAY, total_amount=0), count=0)
-    rent_from = T0 + 5 * DAY + 30 * DAY + 1
-    assert next_action(pool, rent_from - 1, SLOT0, SETTINGS).check_at == rent_from
-    assert next_action(pool, rent_from, SLOT0, SETTINGS).action is Action.CLAIM_RENT
+    for now in (T0 + 6 * DAY, T0 + 400 * DAY):
+        decision = next_action(pool, now, SLOT0, SETTINGS)
+        assert (decision.action, decision.check_at, decision.sends) == (Action.NONE, None, False)
 
 
 # -- paused, foreign, dead-end safety -----------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from solders.pubkey import Pubkey
@@ -12,6 +14,7 @@ from sqlalchemy import select
 from missout.chain.accounts import decode_participants, decode_pool
 from missout.db.tables import activity, pool_payouts
 from missout.monitor.tick import TickConfig
+from missout.observability import logger
 from tests.monitor.world import MonitorWorld
 
 
@@ -51,3 +54,29 @@ def chain_winner(world: MonitorWorld, pool: Pubkey) -> tuple[str, list[str]]:
     assert participants is not None
     seats = decode_participants(bytes(participants.data)).slots[: state.max_participants]
     return str(state.winner), [str(seat) for seat in seats]
+
+
+class LogLines(logging.Handler):
+    """The messages the monitor's logger emits during a test (a handler of its own: the logger's stream
+    handler keeps whatever stdout existed when it was first built)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def count(self, message: str) -> int:
+        return sum(1 for line in self.messages if line == message)
+
+
+@contextmanager
+def monitor_log() -> Iterator[LogLines]:
+    lines = LogLines()
+    target = logger()._logger  # the standard-library logger behind Powertools'
+    target.addHandler(lines)
+    try:
+        yield lines
+    finally:
+        target.removeHandler(lines)

@@ -44,7 +44,6 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
         "RANDOMNESS_SECRET_PATH": str(secret),
         "MONITOR_TICK_SECONDS": "0.3",
         "MONITOR_SAFETY_MARGIN_MS": "500",
-        "MONITOR_CLOSE_RANDOMNESS": "false",
         "MONITOR_PROBE_GATEWAY_HEALTH": "false",
     }.items():
         monkeypatch.setenv(name, value)

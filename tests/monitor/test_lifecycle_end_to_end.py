@@ -38,7 +38,7 @@ async def drive_until(world: MonitorWorld, done: object, ticks: int = 30) -> int
 async def test_one_pool_goes_from_locked_to_paid_out(world: MonitorWorld) -> None:
     pool = world.full_pool(participants=3)
     pool_id = world.register(pool)
-    await drive_until(world, lambda: world.record(pool_id)["status"] == "ended")
+    await drive_until(world, lambda: len(world.intents(pool_id)) == 6)
     assert world.pool_status(pool) is PoolStatus.ENDED
     record = world.record(pool_id)
     with world.engine.begin() as conn:
@@ -58,4 +58,5 @@ async def test_one_pool_goes_from_locked_to_paid_out(world: MonitorWorld) -> Non
         ("request_randomness", "finalized"),
         ("select_winner", "finalized"),
         ("payout_winner", "finalized"),
+        ("randomness_close", "finalized"),
     ]

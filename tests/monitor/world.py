@@ -5,22 +5,26 @@ ticks (`missout.monitor.run.run_tick`) with the modelled Switchboard oracle behi
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from solders.account import Account
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
-from localnet.spl_token import TOKEN_PROGRAM_ID, TokenAccount, pack_token_account, unpack_token_account
+from localnet.spl_token import TOKEN_PROGRAM_ID
 from missout.chain.accounts import decode_participants, decode_pool
-from missout.chain.pda import associated_token_address
+from missout.chain.instructions import (
+    build_cancel_pool,
+    build_claim_refund,
+)
+from missout.chain.pool_keys import PoolKeys
 from missout.chain.send import SendPolicy
 from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
-from missout.db.tables import crank_intents, pools
+from missout.db.tables import crank_intents, participants, pools
 from missout.lifecycle import LifecycleSettings
 from missout.monitor.backoff import BackoffPolicy
 from missout.monitor.engine import monitor_engine, reset_monitor_engine
@@ -31,7 +35,7 @@ from tests.support.crank_world import ENTRY, GATEWAY_URL, LOCK_SECONDS, PROGRAM_
 from tests.support.factories import SIG
 
 SECRET = bytes(range(32, 64))
-FAST_SEND = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, lease_s=30)
+FAST_SEND = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200, min_slice_ms=500)
 FAST_GATEWAY = GatewayRetryPolicy(
     request_timeout_s=1.0, max_attempts=2, first_delay_s=0.01, max_delay_s=0.02, after_commit_s=0.0
 )
@@ -43,10 +47,10 @@ def plenty() -> int:
 
 class MonitorWorld(CrankWorld):
     def __init__(self, seed: bytes, engine: Engine, gateway_url: str = GATEWAY_URL) -> None:
-        super().__init__(seed, gateway_url)
+        super().__init__(seed, gateway_url=gateway_url)
         self.engine = engine
         for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
-            self.fund(wallet.pubkey(), 0)
+            self.token_account(wallet.pubkey(), 0)
         self._registered = 0
         self.rng = random.Random(7)
         reset_monitor_engine()  # the test database's URL was just set
@@ -55,15 +59,8 @@ class MonitorWorld(CrankWorld):
     def close(self) -> None:
         reset_monitor_engine()
 
-    def fund(self, owner: Pubkey, amount: int) -> Pubkey:
-        token = pack_token_account(TokenAccount(mint=self.mint, owner=owner, amount=amount))
-        ata = associated_token_address(owner, self.mint, TOKEN_PROGRAM_ID)
-        self.chain.set_account(ata, Account(self.chain.minimum_balance(len(token)), token, TOKEN_PROGRAM_ID))
-        return ata
-
     def balance(self, owner: Pubkey) -> int:
-        account = self.chain.get_account(associated_token_address(owner, self.mint, TOKEN_PROGRAM_ID))
-        return 0 if account is None else unpack_token_account(bytes(account.data)).amount
+        return self.token_balance(owner)
 
     def register(self, pool: Pubkey) -> int:
         """Record the pool as a verified create report does (`pools.records`), from its accounts now."""
@@ -92,10 +89,57 @@ class MonitorWorld(CrankWorld):
         return registration.pool_id
 
     def vault_balance(self, pool: Pubkey) -> int:
-        return self.balance(pool)
+        return self.token_balance(pool)
+
+    def make_pool(
+        self, *, size: int, joined: int, allow_mock: bool = False, lock_elapsed: bool = True
+    ) -> tuple[Pubkey, list[Keypair]]:
+        """A pool of `size` seats with `joined` taken (the creator included); a full one locks on chain and,
+        unless told otherwise, its lock has elapsed."""
+        pool, players = self.joined_pool(joined, size, allow_mock)
+        if joined == size and lock_elapsed:
+            self.chain.advance_time(LOCK_SECONDS + 1)
+            self.chain.advance_slots(5)
+        return pool, players
+
+    def time_passes(self, seconds: int) -> None:
+        """Move the chain's clock and, by as much, every check time the monitor stored (which are wall-clock
+        times): as if `seconds` had really passed for both."""
+        self.chain.advance_time(seconds)
+        self.chain.advance_slots(max(1, int(seconds / 0.4)) if seconds < 3_000 else 5)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pools)
+                .where(pools.c.next_check_at.is_not(None))
+                .values(next_check_at=pools.c.next_check_at - timedelta(seconds=seconds))
+            )
+
+    def due_now(self) -> None:
+        """Every pool due at once (a back-off or a wait the test does not want to sit through)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pools).where(pools.c.next_check_at.is_not(None)).values(next_check_at=func.now())
+            )
+
+    def keys(self, pool: Pubkey) -> PoolKeys:
+        return PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
+
+    def cancel(self, pool: Pubkey, creator: Keypair) -> None:
+        self.submit(creator, [build_cancel_pool(PROGRAM_ID, self.keys(pool), creator.pubkey())])
+
+    def refund(self, pool: Pubkey, player: Keypair) -> None:
+        ix = build_claim_refund(PROGRAM_ID, self.keys(pool), self.treasury.pubkey(), player.pubkey())
+        self.submit(player, [ix])
+
+    def seats(self, pool_id: int) -> dict[str, int | None]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(participants.c.wallet, participants.c.seat).where(participants.c.pool_id == pool_id)
+            )
+            return {row.wallet: row.seat for row in rows}
 
     def config(self, holder: str = "test-run", **overrides: Any) -> TickConfig:
-        lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey(), close_randomness=False)
+        lifecycle = LifecycleSettings(dev_wallet=self.dev.pubkey())
         fields: dict[str, Any] = {
             "holder": holder,
             "program_id": PROGRAM_ID,
@@ -105,10 +149,16 @@ class MonitorWorld(CrankWorld):
         }
         return TickConfig(**(fields | overrides))
 
-    async def tick(self, config: TickConfig | None = None, app: ASGIApp | None = None) -> TickReport:
+    async def tick(
+        self,
+        config: TickConfig | None = None,
+        app: ASGIApp | None = None,
+        gateway: ASGIApp | None = None,
+        send_policy: SendPolicy = FAST_SEND,
+    ) -> TickReport:
         async with (
             self.rpc(app) as rpc,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app)) as http,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway or self.app)) as http,
         ):
             return await run_tick(
                 rpc=rpc,
@@ -119,7 +169,7 @@ class MonitorWorld(CrankWorld):
                 config=config or self.config(),
                 remaining_ms=plenty,
                 engine=self.app_engine,
-                send_policy=FAST_SEND,
+                send_policy=send_policy,
                 gateway_policy=FAST_GATEWAY,
                 probe_gateway_health=False,
                 rng=self.rng,

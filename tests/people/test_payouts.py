@@ -155,7 +155,7 @@ async def test_an_interrupted_payout_is_resumed_with_the_same_bytes_and_pays_onc
 ) -> None:
     a = Keypair()
     give_pending(world, a, 4_000)
-    world.fund(world.treasury.pubkey(), 1_000_000)
+    world.token_account(world.treasury.pubkey(), 1_000_000)
     queued = await claim(world, a)
     budget = iter([60_000, 0])  # time for the loop, then none once the bytes are recorded
 
@@ -207,7 +207,7 @@ async def test_caps_fail_a_claim_above_the_per_claim_cap_and_hold_one_past_the_d
                 referrer_wallet=str(b.pubkey()), mint=str(world.mint), amount_pending=900
             )
         )
-    world.fund(world.treasury.pubkey(), 1_000_000)
+    world.token_account(world.treasury.pubkey(), 1_000_000)
     too_big, within = await claim(world, a), await claim(world, b)
 
     report = await world.pay(PayoutCaps(per_claim=1_000, per_day=10**9))

@@ -12,6 +12,7 @@ from missout.observability import logger
 from missout_api.deps import rate_limit_headers
 from missout_api.problems import install_problem_handlers, install_problem_schema, internal_error
 from missout_api.routes import fairness, health, leaderboard, pools, profiles, referrals, reports, wallets
+from missout_api.routes import monitor as monitor_routes
 
 _REQUEST_ID_HEADER = "x-request-id"
 
@@ -73,5 +74,6 @@ def create_app() -> FastAPI:
     app.include_router(profiles.router, prefix="/api")
     app.include_router(referrals.router, prefix="/api")
     app.include_router(leaderboard.router, prefix="/api")
+    app.include_router(monitor_routes.router, prefix="/api")
     install_problem_schema(app)
     return app

@@ -220,6 +220,10 @@ class CrankSettings(BaseSettings):
     # Same default as `SendPolicy.max_priority_fee`; the upper bound only catches typos (10 lamports per
     # compute unit already costs up to 0.014 SOL per crank at the 1.4 M unit ceiling).
     priority_fee_cap_microlamports: int = Field(default=200_000, ge=1, le=10_000_000)
+    # The monitor function's timeout (template.yaml `MonitorFunction.Timeout`) and how far past it an intent
+    # stays leased: a run's lease never outlives the run by more than the margin (docs/sending.md).
+    function_timeout_s: int = Field(default=60, ge=1, le=900)
+    lease_margin_s: float = Field(default=5.0, ge=0, le=60)
 
 
 class ApiSettings(BaseSettings):

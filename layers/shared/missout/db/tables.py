@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 from missout.chain.accounts import MAX_PARTICIPANTS
+from missout.chain.send.outcome import LIVE_INTENT_STATUSES, IntentStatus
 
 # Pool statuses and reasons are defined once, next to their on-chain twins (re-exported for older callers).
 from missout.pools.status import POOL_STATUSES as POOL_STATUSES
@@ -548,8 +549,8 @@ CRANK_ACTIONS = (
 # finalized: landed without error; failed: landed with (or was refused for) an error that needs a human;
 # expired: blockhash expired with no trace on chain, safe to re-sign; already_done: the program said the pool
 # is already past this action (someone else did it).
-CRANK_INTENT_STATUSES = ("prepared", "sent", "finalized", "failed", "expired", "already_done")
-LIVE_CRANK_INTENT_STATUSES = ("prepared", "sent")
+CRANK_INTENT_STATUSES = tuple(status.value for status in IntentStatus)
+LIVE_CRANK_INTENT_STATUSES = tuple(status.value for status in LIVE_INTENT_STATUSES)
 
 crank_intents = Table(
     "crank_intents",

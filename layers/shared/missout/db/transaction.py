@@ -13,6 +13,8 @@ transactions ran SERIALIZABLE). A static test (tests/db/test_no_autocommit.py) f
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
@@ -64,6 +66,20 @@ def _server_fields(exc: DBAPIError) -> dict[str, str]:
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return _server_fields(exc).get("C")
+
+
+# Socket errors pg8000 can let through unwrapped (e.g. a reset read while rolling back). Connection-class
+# only: a missing CA file or a permission error still fails loudly as the configuration error it is.
+_CONNECTION_ERRNOS = frozenset(
+    {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ECONNREFUSED, errno.ENOTCONN, errno.ESHUTDOWN}
+    | {errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _CONNECTION_ERRNOS
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -132,4 +148,8 @@ def transaction(
             raise ConstraintViolation(
                 fields["C"], fields.get("n"), fields.get("M", "constraint violated")
             ) from exc
+        raise
+    except OSError as exc:
+        if is_connection_error(exc):
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
         raise

@@ -139,7 +139,8 @@ def _ended(observed: ObservedPool, now: int, settings: LifecycleSettings) -> Dec
     if not observed.outcome_recorded:
         return Decision(Action.RECORD_OUTCOME, now, why="paid out on chain, not yet recorded")
     if (
-        pool.randomness_account != ZERO_PUBKEY
+        settings.close_randomness
+        and pool.randomness_account != ZERO_PUBKEY
         and observed.randomness is not None
         and observed.randomness.exists
     ):
@@ -162,7 +163,10 @@ def _cancelled(observed: ObservedPool, now: int, settings: LifecycleSettings) ->
 
 
 def _closed(observed: ObservedPool, now: int) -> Decision:
-    return _rent(observed, now, observed.pool.close_time + FORFEIT_DELAY_S + 1)
+    """Finalized (docs/program.md §3.17): the vault went to the treasury and the record is final (`closed`
+    is the record's terminal status, never leased again). Its rent is the creator's to claim; the DEV
+    wallet's own claim 30 days later is deliberately not pursued."""
+    return Decision(Action.NONE, None, why="closed: nothing left for the DEV wallet")
 
 
 def _rent(observed: ObservedPool, now: int, rent_from: int) -> Decision:

@@ -29,6 +29,7 @@ from missout.chain.instructions import (
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.rpc import RpcError, RpcSession
 from missout.chain.send import DurableSender, SendOutcome, SendResult
+from missout.chain.send.outcome import OutcomeKind
 from missout.chain.switchboard import (
     GatewayClient,
     GatewayError,
@@ -68,21 +69,20 @@ class ActResult:
 
 
 _PROGRESS_OF = {
-    SendResult.FINALIZED: Progress.DONE,
-    SendResult.ALREADY_DONE: Progress.DONE,
-    SendResult.NOT_YET: Progress.LATER,
-    SendResult.IN_FLIGHT: Progress.LATER,
-    SendResult.BUSY: Progress.LATER,
-    SendResult.EXPIRED: Progress.LATER,
-    SendResult.FAILED: Progress.FAILED,
-    SendResult.UNAVAILABLE: Progress.FAILED,
+    OutcomeKind.DONE: Progress.DONE,
+    OutcomeKind.ALREADY_DONE: Progress.DONE,  # re-read the pool: who did it does not matter
+    OutcomeKind.NOT_YET: Progress.LATER,
+    OutcomeKind.FAILED: Progress.FAILED,
 }
 
 
 def result_of(outcome: SendOutcome) -> ActResult:
-    return ActResult(
-        _PROGRESS_OF[outcome.result], outcome.action, outcome.attempt, outcome.signature, outcome.error
-    )
+    # An RPC outage is "not yet" for the sender; for the pool it is a failed tick, so that a long outage
+    # backs the pool off instead of hammering the endpoints every tick (it is never what makes it `stuck`
+    # for long: the next good tick resets the count).
+    progress = Progress.FAILED if outcome.result is SendResult.UNAVAILABLE else _PROGRESS_OF[outcome.kind]
+    error = outcome.error or (outcome.result.value if progress is not Progress.DONE else None)
+    return ActResult(progress, outcome.action, outcome.attempt, outcome.signature, error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +164,7 @@ class Actor:
         remaining_ms: RemainingMs,
         extra_signers: tuple[Keypair, ...] = (),
     ) -> ActResult:
-        outcome = await self._sender.send(
-            pool_id, crank, instructions, remaining_ms, extra_signers=extra_signers
-        )
+        outcome = await self._sender.send(pool_id, crank, instructions, extra_signers=extra_signers)
         return result_of(outcome)
 
     async def _request_randomness(

@@ -32,7 +32,9 @@ async def run_tick(
     probe_gateway_health: bool = True,
     rng: random.Random | None = None,
 ) -> TickReport:
-    sender = DurableSender(rpc, dev, engine=engine, policy=send_policy)
+    sender = DurableSender(
+        rpc, dev, remaining_ms, program_id=config.program_id, engine=engine, policy=send_policy
+    )
     gateway = GatewayClient(gateway_http, gateway_policy)
     health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
     actor = Actor(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from missout.chain.rpc import RpcError, RpcPool
+from missout.chain.send import policy_from_settings
 from missout.chain.signer import load_dev_wallet, load_randomness_secret, load_treasury_wallet
 from missout.chain.switchboard import SwitchboardConfig
 from missout.db.tables import pools
@@ -29,7 +30,13 @@ from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from missout.observability import logger, metrics
 from missout.referrals.payouts import PayoutCaps, pay_queued_claims
-from missout.settings import MonitorSettings, chain_settings, monitor_settings, signer_settings
+from missout.settings import (
+    MonitorSettings,
+    chain_settings,
+    crank_settings,
+    monitor_settings,
+    signer_settings,
+)
 
 
 @cache
@@ -135,10 +142,18 @@ class MonitorService:
                 remaining_ms=remaining_ms,
                 engine=self.engine,
                 probe_gateway_health=self.settings.probe_gateway_health,
+                send_policy=policy_from_settings(crank_settings()),
                 rng=self.rng,
             )
             if self.treasury is not None:
-                await pay_queued_claims(self.engine, rpc, self.treasury, self.payout_caps, remaining_ms)
+                await pay_queued_claims(
+                    self.engine,
+                    rpc,
+                    self.treasury,
+                    self.payout_caps,
+                    remaining_ms,
+                    policy=policy_from_settings(crank_settings()),
+                )
         emit_tick_metrics(report, stuck_pools(self.engine), time.monotonic() - started)
         return report
 

@@ -48,7 +48,6 @@ class TickConfig:
     lease_s: float = 120.0
     steps_per_pool: int = 6  # actions one pool may take in one tick (each re-read from the chain first)
     concurrency: int = 16  # pools driven at once
-    resume_limit: int = 50  # stale crank intents resumed per tick
     # A pool that could not act for a reason that is nobody's fault (too early, in flight, another run holds
     # it, more steps to take) is looked at again after this long.
     soon_s: float = 2.0
@@ -101,7 +100,7 @@ class Monitor:
 
     async def tick(self, remaining_ms: RemainingMs) -> TickReport:
         report = TickReport()
-        report.resumed = len(await self._sender.resume(remaining_ms, limit=self._config.resume_limit))
+        report.resumed = len(await self._sender.resume())
         with transaction(self._engine) as conn:
             due = lease_due_pools(
                 conn, limit=self._config.limit, holder=self._config.holder, lease_s=self._config.lease_s

@@ -37,7 +37,7 @@ from missout.chain.send import (
     prepare_transaction,
     send_until_settled,
 )
-from missout.chain.send.outcome import describe
+from missout.chain.send.judge import describe
 from missout.db.tables import referral_claims, referral_rewards
 from missout.db.transaction import transaction
 from missout.observability import logger
@@ -96,7 +96,7 @@ async def pay_queued_claims(
     """Drive up to `limit` open claims one step further each; the monitor's tick calls this."""
     policy = policy or SendPolicy()
     report = PayoutReport()
-    claims = lease_claims(engine, policy.lease_s, limit)
+    claims = lease_claims(engine, policy.lease_s(remaining_ms()), limit)
     for index, claim in enumerate(claims):
         if remaining_ms() < policy.safety_margin_ms:
             _release(engine, [int(c["id"]) for c in claims[index:]])

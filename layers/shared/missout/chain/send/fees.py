@@ -1,4 +1,5 @@
-"""Compute-unit limit and priority fee from a simulation and recent fees (solana.md §3.4). Pure functions."""
+"""Compute-unit limit and priority fee from a simulation and recent fees (docs/solana.md §3.4).
+Pure functions."""
 
 from __future__ import annotations
 

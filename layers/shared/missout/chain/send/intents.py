@@ -6,13 +6,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    LargeBinary,
+    Text,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.sql.elements import ColumnElement
 
-from missout.chain.send.outcome import IntentStatus
+from missout.chain.send.outcome import LIVE_INTENT_STATUSES, RETRYABLE_INTENT_STATUSES, IntentStatus
 from missout.db import ConstraintViolation, transaction
-from missout.db.tables import LIVE_CRANK_INTENT_STATUSES, crank_intents
+from missout.db.tables import crank_intents
 
 # Constraints whose violation on insert means "another run got there first", not a bug.
 _OWNERSHIP_CONSTRAINTS = frozenset(
@@ -63,7 +77,7 @@ _COLUMNS = (
     crank_intents.c.last_valid_block_height,
     crank_intents.c.send_count,
 )
-_IS_LIVE = crank_intents.c.status.in_(LIVE_CRANK_INTENT_STATUSES)
+_IS_LIVE = crank_intents.c.status.in_([s.value for s in LIVE_INTENT_STATUSES])
 
 
 def _intent(values: RowMapping) -> CrankIntent:
@@ -80,44 +94,107 @@ def _intent(values: RowMapping) -> CrankIntent:
     )
 
 
-def _lease(seconds: float) -> object:
+def _lease(seconds: float) -> ColumnElement[Any]:
     return func.now() + literal(timedelta(seconds=seconds))
 
 
-def next_attempt(engine: Engine | None, pool_id: int, action: str) -> int:
-    """1 + the highest attempt so far (the insert re-checks it: a concurrent run loses on UNIQUE)."""
+@dataclass(frozen=True, slots=True)
+class AttemptPlan:
+    """Where (pool, action) stands before a new attempt: its number, or why none may be signed."""
+
+    attempt: int
+    blocked_by: IntentStatus | None  # finalized / already_done: done for good; prepared / sent: live
+
+
+def plan_attempt(engine: Engine | None, pool_id: int, action: str) -> AttemptPlan:
+    """1 + the highest attempt so far, and the status that forbids a new one, if any. A hint only: the
+    insert (`record_intent`) decides atomically, this lets a run skip the simulation when it is moot."""
     with transaction(engine) as conn:
-        highest = conn.execute(
-            select(func.max(crank_intents.c.attempt)).where(
-                crank_intents.c.pool_id == pool_id, crank_intents.c.action == action
-            )
-        ).scalar_one()
-    return 1 if highest is None else int(highest) + 1
+        rows = conn.execute(
+            select(crank_intents.c.attempt, crank_intents.c.status)
+            .where(crank_intents.c.pool_id == pool_id, crank_intents.c.action == action)
+            .order_by(crank_intents.c.attempt)
+        ).all()
+    statuses = [IntentStatus(row.status) for row in rows]
+    highest = max((int(row.attempt) for row in rows), default=0)
+    return AttemptPlan(highest + 1, _blocker(statuses))
+
+
+def _blocker(statuses: list[IntentStatus]) -> IntentStatus | None:
+    """The strongest reason in a (pool, action)'s history not to sign again: an effect beats a live row."""
+    for reason in (IntentStatus.FINALIZED, IntentStatus.ALREADY_DONE, *LIVE_INTENT_STATUSES):
+        if reason in statuses:
+            return reason
+    return None
+
+
+class AttemptRefused(Exception):
+    """The insert found that attempt N may not be signed: `status` is the (pool, action) history's blocker
+    (finalized or already_done: done for good; prepared or sent: another run's attempt is live)."""
+
+    def __init__(self, pool_id: int, action: str, attempt: int, status: IntentStatus | None) -> None:
+        super().__init__(f"pool {pool_id} {action}: attempt {attempt} refused ({status})")
+        self.status = status
 
 
 def record_intent(engine: Engine | None, intent: NewIntent, attempt: int, lease_s: float) -> CrankIntent:
     """Insert and commit the intent (status prepared, leased to this run) before anything is sent.
 
-    Raises `IntentOwnedElsewhere` when the live-intent index or the attempt key says another run is ahead."""
-    values = {
-        "pool_id": intent.pool_id,
-        "action": intent.action,
-        "attempt": attempt,
-        "status": IntentStatus.PREPARED.value,
-        "signature": intent.signature,
-        "raw_transaction": intent.raw_transaction,
-        "last_valid_block_height": intent.last_valid_block_height,
-        "lease_until": _lease(lease_s),
-    }
+    One statement decides: attempt 1 only when (pool, action) has no row at all, attempt N only when attempt
+    N - 1 ended without effect (expired or failed). Two runs racing for the same N meet on the UNIQUE key.
+    Raises `AttemptRefused` when the history forbids attempt N (e.g. an earlier attempt finalized while this
+    run was simulating), `IntentOwnedElsewhere` when another run inserted the same attempt first."""
+    prior = crank_intents.alias("prior")
+    same = and_(prior.c.pool_id == intent.pool_id, prior.c.action == intent.action)
+    allowed = (
+        ~exists().where(same)
+        if attempt == 1
+        else exists().where(
+            same,
+            prior.c.attempt == attempt - 1,
+            prior.c.status.in_([s.value for s in RETRYABLE_INTENT_STATUSES]),
+        )
+    )
+    values = select(
+        literal(intent.pool_id, BigInteger),
+        literal(intent.action, Text),
+        literal(attempt, Integer),
+        literal(IntentStatus.PREPARED.value, Text),
+        literal(intent.signature, Text),
+        literal(intent.raw_transaction, LargeBinary),
+        literal(intent.last_valid_block_height, BigInteger),
+        _lease(lease_s),
+    ).where(allowed)
+    columns = [
+        "pool_id",
+        "action",
+        "attempt",
+        "status",
+        "signature",
+        "raw_transaction",
+        "last_valid_block_height",
+        "lease_until",
+    ]
     try:
         with transaction(engine) as conn:
-            row = conn.execute(insert(crank_intents).values(**values).returning(*_COLUMNS)).one()
+            row = conn.execute(
+                insert(crank_intents).from_select(columns, values).returning(*_COLUMNS)
+            ).one_or_none()
+            if row is None:
+                history = conn.execute(
+                    select(crank_intents.c.status).where(
+                        crank_intents.c.pool_id == intent.pool_id, crank_intents.c.action == intent.action
+                    )
+                ).scalars()
+                blocker = _blocker([IntentStatus(status) for status in history])
     except ConstraintViolation as violation:
         if violation.constraint in _OWNERSHIP_CONSTRAINTS:
             raise IntentOwnedElsewhere(
                 f"pool {intent.pool_id} {intent.action}: {violation.constraint} held by another run"
             ) from violation
         raise
+    if row is None:
+        raise AttemptRefused(intent.pool_id, intent.action, attempt, blocker)
     return _intent(row._mapping)
 
 

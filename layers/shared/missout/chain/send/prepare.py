@@ -1,4 +1,4 @@
-"""Build, simulate, size and sign a crank transaction (solana.md §3.4, §3.5).
+"""Build, simulate, size and sign a crank transaction (docs/solana.md §3.4, §3.5).
 
 The transaction is simulated once with the maximum compute-unit limit, then rebuilt with the simulated
 units × margin and a priority fee taken from recent fees, and signed: its first signature is then fixed and
@@ -29,12 +29,16 @@ _MAX_FEE_ACCOUNTS = 128  # getRecentPrioritizationFees accepts at most 128 addre
 
 
 class SimulationFailed(Exception):
-    """The transaction would fail: `error` says how, `logs` are the program logs for people."""
+    """The transaction would fail: `error` says how, `logs` are the program logs for people, `transaction`
+    is what was simulated (which instruction failed, and on which pool, is read from it)."""
 
-    def __init__(self, error: ClassifiedError, logs: Sequence[str]) -> None:
+    def __init__(
+        self, error: ClassifiedError, logs: Sequence[str], transaction: VersionedTransaction
+    ) -> None:
         super().__init__(f"simulation failed: {error.source.value} {error.name}")
         self.error = error
         self.logs = list(logs)
+        self.transaction = transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,7 @@ async def prepare_transaction(
     )
     result = simulation.value
     if result.err is not None:
-        raise SimulationFailed(classify_transaction_error(result.err), result.logs or [])
+        raise SimulationFailed(classify_transaction_error(result.err), result.logs or [], trial)
     unit_limit = compute_unit_limit(result.units_consumed or 0, policy)
     final = sign_transaction(instructions, unit_limit, unit_price, latest.blockhash, payer, extra_signers)
     return PreparedTransaction(final, latest.last_valid_block_height, unit_limit, unit_price)
