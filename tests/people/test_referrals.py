@@ -26,8 +26,8 @@ def register(referred: Keypair, referrer: Keypair) -> Answer:
 
 
 def claim(wallet: Keypair, mint: str = MINT) -> Answer:
-    body = signed(wallet, "referral_claim", wallet=str(wallet.pubkey()), mint=mint)
-    return invoke("POST", "/api/referrals/claim", body=body)
+    body = signed(wallet, "referral_claim", mint=mint)
+    return invoke("POST", f"/api/referrals/{wallet.pubkey()}/claim", body=body)
 
 
 def give_pending(engine: Engine, wallet: Keypair, amount: int, mint: str = MINT) -> None:
@@ -198,11 +198,11 @@ def test_fifty_concurrent_claims_of_one_balance_take_at_most_what_was_pending(
     insert_mint(direct_engine)
     pending = 1_000_000
     give_pending(direct_engine, referrer, pending)
-    bodies: list[dict[str, Any]] = [
-        signed(referrer, "referral_claim", wallet=str(referrer.pubkey()), mint=MINT) for _ in range(50)
-    ]
+    bodies: list[dict[str, Any]] = [signed(referrer, "referral_claim", mint=MINT) for _ in range(50)]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = list(pool.map(lambda b: invoke("POST", "/api/referrals/claim", body=b), bodies))
+        answers = list(
+            pool.map(lambda b: invoke("POST", f"/api/referrals/{referrer.pubkey()}/claim", body=b), bodies)
+        )
     statuses = sorted(a.status for a in answers)
     assert set(statuses) <= {202, 409}, statuses
     with direct_engine.begin() as conn:

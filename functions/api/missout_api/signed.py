@@ -20,24 +20,27 @@ from missout.auth import (
     check_signed,
     consume_nonce,
 )
-from missout.auth.messages import MAX_MESSAGE_CHARS
+from missout.auth.messages import MAX_MESSAGE_CHARS, MESSAGE_PATTERN
 from missout.db.transaction import transaction
 from missout.refusals import Refused
 from missout.settings import api_settings
 from missout.wiring import RateLimits
 from missout_api.deps import count_request, enforce, limits_for
 from missout_api.problems import ProblemException
-
-_SIGNATURE = r"^[1-9A-HJ-NP-Za-km-z]{64,88}$"
+from missout_api.schemas import BASE58_SIGNATURE
 
 
 class SignedFields(BaseModel):
     message: str = Field(
-        min_length=1,
         max_length=MAX_MESSAGE_CHARS,
+        pattern=MESSAGE_PATTERN,
         description="the exact text from GET /api/wallets/{wallet}/nonce, as the wallet signed it",
     )
-    signature: str = Field(pattern=_SIGNATURE, description="the wallet's ed25519 signature, base58")
+    signature: str = Field(
+        pattern=BASE58_SIGNATURE,
+        json_schema_extra={"format": "solana-signature"},
+        description="the wallet's ed25519 signature of the message's UTF-8 bytes (base58 of 64 bytes)",
+    )
 
 
 def signin_terms() -> SigninTerms:

@@ -108,7 +108,7 @@ def get_profile(request: Request, limits: Limits, wallet: Wallet) -> ProfileOut:
     return profile_out(profile)
 
 
-@router.post("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses(401, 409))
+@router.post("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses(400, 401, 409))
 def post_profile(request: Request, limits: Limits, wallet: Wallet, body: ProfileIn) -> ProfileOut:
     """Change the nickname and/or the avatar style. A nickname change after the first two waits 48 hours
     from the previous one (409 `nickname_cooldown` with `retry_at`)."""
@@ -154,7 +154,7 @@ def _avatar_problem(refused: Refused) -> ProblemException:
 @router.post(
     "/profiles/{wallet}/avatar-upload",
     response_model=AvatarUploadOut,
-    responses=problem_responses(401),
+    responses=problem_responses(400, 401),
 )
 def post_avatar_upload(
     request: Request, limits: Limits, wallet: Wallet, body: AvatarUploadIn
@@ -180,7 +180,7 @@ def post_avatar_upload(
     )
 
 
-@router.post("/profiles/{wallet}/avatar", response_model=ProfileOut, responses=problem_responses(404))
+@router.post("/profiles/{wallet}/avatar", response_model=ProfileOut, responses=problem_responses(400, 404))
 def post_avatar(request: Request, limits: Limits, wallet: Wallet, body: AvatarConfirmIn) -> ProfileOut:
     """Check the uploaded object (size, magic bytes) and point the profile at it. The upload id is the
     capability: only the signed avatar-upload request handed it out."""

@@ -22,6 +22,7 @@ from missout_api.signed import SignedFields, admit, check_request, refusal, spen
 
 router = APIRouter(tags=["referrals"])
 
+
 Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 BeforeId = Annotated[
@@ -85,7 +86,6 @@ class InvitedPage(BaseModel):
 
 
 class ClaimIn(SignedFields):
-    wallet: str = Field(pattern=BASE58_KEY, description="the referrer claiming: the signer")
     mint: str = Field(pattern=BASE58_KEY, description="the mint whose pending rewards to claim")
 
 
@@ -124,7 +124,9 @@ def _next(ids: list[int], limit: int) -> int | None:
     return ids[-1] if len(ids) == limit else None
 
 
-@router.post("/referrals", response_model=RelationOut, status_code=201, responses=problem_responses(401, 409))
+@router.post(
+    "/referrals", response_model=RelationOut, status_code=201, responses=problem_responses(400, 401, 409)
+)
 def post_referral(request: Request, limits: Limits, body: RegisterIn) -> RelationOut:
     """Bind the signing wallet to its referrer: first referrer wins forever, no self-referral, no cycles,
     not after the wallet joined a pool."""
@@ -145,6 +147,41 @@ def post_referral(request: Request, limits: Limits, body: RegisterIn) -> Relatio
     except RegistrationRefused as refused:
         raise refusal(refused, type_prefix="referral-", referrer=refused.current_referrer) from None
     return RelationOut(wallet=relation.referred, referrer=relation.referrer, created_at=relation.created_at)
+
+
+@router.post(
+    "/referrals/{wallet}/claim",
+    response_model=ClaimOut,
+    status_code=202,
+    responses=problem_responses(400, 401, 409),
+)
+def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) -> ClaimOut:
+    """Move the wallet's pending rewards in `mint` (up to the per-claim cap) into a queued claim; the
+    monitor pays it from the treasury. 202: queued, follow it at GET /api/referrals/claims/{id}."""
+    signed = check_request(body, wallet, Action.REFERRAL_CLAIM)
+    admit(request, limits, wallet)
+    try:
+        with transaction() as conn:
+            spend_nonce(conn, signed)
+            claim = open_claim(conn, wallet, body.mint, api_settings().referral_claim_cap)
+    except ClaimRefused as refused:
+        raise refusal(refused, type_prefix="claim-") from None
+    return _claim_out(claim)
+
+
+@router.get("/referrals/claims/{claim_id}", response_model=ClaimOut, responses=problem_responses(404))
+def get_claim(
+    request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> ClaimOut:
+    with transaction() as conn:
+        claim = claim_by_id(conn, claim_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    if claim is None:
+        raise ProblemException(
+            404, "Not found", f"no claim has id {claim_id}", type_="/problems/claim-not-found"
+        )
+    return _claim_out(claim)
 
 
 @router.get("/referrals/{wallet}", response_model=SummaryOut, responses=problem_responses())
@@ -208,38 +245,6 @@ def get_invited(
         items=[InvitedOut(id=r.id, wallet=r.wallet, source=r.source, created_at=r.created_at) for r in rows],
         next_before_id=_next([r.id for r in rows], limit),
     )
-
-
-@router.post(
-    "/referrals/claim", response_model=ClaimOut, status_code=202, responses=problem_responses(401, 409)
-)
-def post_claim(request: Request, limits: Limits, body: ClaimIn) -> ClaimOut:
-    """Move the wallet's pending rewards in `mint` (up to the per-claim cap) into a queued claim; the
-    monitor pays it from the treasury. 202: queued, follow it at GET /api/referrals/claims/{id}."""
-    signed = check_request(body, body.wallet, Action.REFERRAL_CLAIM)
-    admit(request, limits, body.wallet)
-    try:
-        with transaction() as conn:
-            spend_nonce(conn, signed)
-            claim = open_claim(conn, body.wallet, body.mint, api_settings().referral_claim_cap)
-    except ClaimRefused as refused:
-        raise refusal(refused, type_prefix="claim-") from None
-    return _claim_out(claim)
-
-
-@router.get("/referrals/claims/{claim_id}", response_model=ClaimOut, responses=problem_responses(404))
-def get_claim(
-    request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-) -> ClaimOut:
-    with transaction() as conn:
-        claim = claim_by_id(conn, claim_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
-    if claim is None:
-        raise ProblemException(
-            404, "Not found", f"no claim has id {claim_id}", type_="/problems/claim-not-found"
-        )
-    return _claim_out(claim)
 
 
 @router.get("/referrals/{wallet}/claims", response_model=ClaimsPage, responses=problem_responses())

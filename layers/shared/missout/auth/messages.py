@@ -96,27 +96,39 @@ def format_message(
     )
 
 
-_LAYOUT = re.compile(
-    r"(?P<domain>[^\s]{1,253}) wants you to sign in with your Solana account:\n"
-    r"(?P<wallet>[1-9A-HJ-NP-Za-km-z]{32,44})\n"
-    r"\n"
-    r"(?P<statement>[^\n]{1,200})\n"
-    r"\n"
-    r"URI: (?P<uri>[^\s]{1,200})\n"
-    r"Version: (?P<version>1)\n"
-    r"Chain ID: (?P<chain_id>[a-z0-9\-]{1,32})\n"
-    r"Nonce: (?P<nonce>[0-9a-f]{32})\n"
-    r"Issued At: (?P<issued_at>[0-9T:.\-]{19,26}Z)\n"
-    r"Expiration Time: (?P<expires_at>[0-9T:.\-]{19,26}Z)\n"
-    r"Request ID: (?P<action>[a-z_]{1,40})"
+_TIME = (
+    r"([0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z)"
 )
+# The whole layout as one regular expression, also published as the `message` field's pattern (so the API
+# document says exactly which texts are well formed). Plain groups and ASCII classes only, so that Python,
+# pydantic's Rust engine and JSON Schema's ECMAScript read it the same way.
+MESSAGE_PATTERN = (
+    r"^([A-Za-z0-9.:\-]{1,253}) wants you to sign in with your Solana account:\n"
+    r"([1-9A-HJ-NP-Za-km-z]{32,44})\n"
+    r"\n"
+    r"([ -~]{1,200})\n"
+    r"\n"
+    r"URI: ([!-~]{1,200})\n"
+    r"Version: (1)\n"
+    r"Chain ID: ([a-z0-9\-]{1,32})\n"
+    r"Nonce: ([0-9a-f]{32})\n"
+    rf"Issued At: {_TIME}\n"
+    rf"Expiration Time: {_TIME}\n"
+    r"Request ID: ([a-z_]{1,40})$"
+)
+_LAYOUT = re.compile(MESSAGE_PATTERN)
+
+
+class ImpossibleTime(MalformedMessage):
+    """Laid out right, but a time that does not exist (e.g. 31 February): judged as implausible times."""
 
 
 def _time(value: str, field: str) -> datetime:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise MalformedMessage(f"{field} is not an ISO 8601 time") from None
+        raise ImpossibleTime(f"{field} is not a date that exists") from None
 
 
 def parse_message(text: str) -> SignedMessage:
@@ -125,17 +137,17 @@ def parse_message(text: str) -> SignedMessage:
     match = _LAYOUT.fullmatch(text)
     if match is None:
         raise MalformedMessage("not a MissOut sign-in message (see GET /api/wallets/{wallet}/nonce)")
-    fields = match.groupdict()
+    domain, wallet, statement, uri, version, chain_id, nonce, issued, expires, action = match.groups()
     return SignedMessage(
-        domain=fields["domain"],
-        wallet=fields["wallet"],
-        statement=fields["statement"],
-        uri=fields["uri"],
-        version=fields["version"],
-        chain_id=fields["chain_id"],
-        nonce=fields["nonce"],
-        issued_at=_time(fields["issued_at"], "Issued At"),
-        expires_at=_time(fields["expires_at"], "Expiration Time"),
-        action=fields["action"],
+        domain=domain,
+        wallet=wallet,
+        statement=statement,
+        uri=uri,
+        version=version,
+        chain_id=chain_id,
+        nonce=nonce,
+        issued_at=_time(issued, "Issued At"),
+        expires_at=_time(expires, "Expiration Time"),
+        action=action,
         text=text,
     )

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from missout.auth.messages import Action, MalformedMessage, SignedMessage, SigninTerms, parse_message
+from missout.auth.messages import (
+    Action,
+    ImpossibleTime,
+    MalformedMessage,
+    SignedMessage,
+    SigninTerms,
+    parse_message,
+)
 
 # Wallet and server clocks differ a little; a message "issued" this far in the future is still accepted.
 CLOCK_SKEW = timedelta(seconds=30)
@@ -39,7 +46,10 @@ def check_signed(
     message: str, signature: str, wallet: str, action: Action, terms: SigninTerms, now: datetime
 ) -> SignedMessage:
     """Raises `MalformedMessage` / `MalformedSignature` (422) or `Unauthorized` (401)."""
-    signed = parse_message(message)
+    try:
+        signed = parse_message(message)
+    except ImpossibleTime as exc:
+        raise Unauthorized("bad_times", str(exc)) from None
     sig = _signature(signature)
     if signed.domain != terms.domain or signed.uri != terms.uri:
         raise Unauthorized("wrong_domain", f"the message is for {signed.domain}, not {terms.domain}")
