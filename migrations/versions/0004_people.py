@@ -7,7 +7,7 @@
     - activity (wallet, block_time DESC, id DESC) replaces (wallet, block_time DESC): the keyset needs id;
     - winner_totals (wallet, wins): the by-count winners board aggregates it index-only;
     - referral_reward_events (mint, referrer_wallet, amount): the per-mint referrers board, index-only;
-    - referral_claims (mint, created_at): the per-day payout cap.
+    - referral_claims (mint, completed_at): the per-day payout cap.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_referral_claims_attempt_non_negative"), "referral_claims", "attempt >= 0"
     )
-    op.create_index("ix_referral_claims_mint_created_at", "referral_claims", ["mint", "created_at"])
+    op.create_index("ix_referral_claims_mint_completed_at", "referral_claims", ["mint", "completed_at"])
 
     op.create_table(
         "avatar_uploads",
@@ -176,7 +176,7 @@ def downgrade() -> None:
     )
     op.drop_index("ix_avatar_uploads_wallet", table_name="avatar_uploads")
     op.drop_table("avatar_uploads")
-    op.drop_index("ix_referral_claims_mint_created_at", table_name="referral_claims")
+    op.drop_index("ix_referral_claims_mint_completed_at", table_name="referral_claims")
     op.drop_constraint(op.f("ck_referral_claims_attempt_non_negative"), "referral_claims", type_="check")
     for column in ("lease_until", "attempt", "last_valid_block_height", "raw_transaction"):
         op.drop_column("referral_claims", column)

@@ -443,7 +443,7 @@ referral_claims = Table(
     Column("lease_until", DateTime(timezone=True), nullable=True),  # the monitor run paying it owns it until
     UniqueConstraint("signature"),
     Index("ix_referral_claims_referrer_wallet", "referrer_wallet"),
-    Index("ix_referral_claims_mint_created_at", "mint", "created_at"),  # 0004: the per-day payout cap
+    Index("ix_referral_claims_mint_completed_at", "mint", "completed_at"),  # 0004: the per-day payout cap
     # At most one open claim per (referrer, mint); the payout worker's poll of open claims uses it too.
     Index(
         "uq_referral_claims_open_referrer_wallet_mint",

@@ -239,7 +239,6 @@ def _paid_last_day(conn: Connection, mint: str) -> int:
     total = conn.execute(
         select(func.coalesce(func.sum(referral_claims.c.amount), 0)).where(
             referral_claims.c.mint == mint,
-            referral_claims.c.created_at > func.now() - timedelta(days=2),  # bounds the index range
             or_(
                 referral_claims.c.status == "sending",
                 (referral_claims.c.status == "completed")
