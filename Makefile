@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test install check lint typecheck sam-validate sam-build bench migrate db-up db-down db-status clean
+.PHONY: dev test install check lint typecheck sam-validate sam-build bench reliability migrate db-up db-down db-status clean
 
 $(STAMP):
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,10 +40,16 @@ sam-validate:
 sam-build:
 	dev/sam.sh build
 
-## bench: benchmarks print figures; never part of the tests
+## bench: every figure in one table (bench/results/latest.json, docs/PERFORMANCE.md); never part of the tests
 bench: install
 	dev/stack.sh start
-	set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	test -d .aws-sam/build/SharedLayer || dev/sam.sh build || echo "bench: no python3.12 build; its cold start is listed as not measurable"
+	$(PY) -m bench.run
+
+## reliability: faults injected under load (quick and long parts), then the fault table and docs/RELIABILITY.md
+reliability: install
+	MISSOUT_RELIABILITY_LONG=1 MISSOUT_RELIABILITY_REPORT=bench/results/reliability.json $(PY) -m pytest tests/reliability -p no:cacheprovider
+	$(PY) -m bench.report --print-faults
 
 migrate: install
 	eval "$$(dev/stack.sh env)" && $(VENV)/bin/alembic upgrade head

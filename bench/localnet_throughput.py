@@ -82,7 +82,8 @@ def system_transfer(payer: Keypair) -> list[Instruction]:
     ]
 
 
-async def main(count: int) -> None:
+async def throughputs(count: int) -> dict[str, float]:
+    """Transactions per second of each case, `count` sequential transactions each."""
     chain, payer, counter, counter_account = new_chain()
     increment = Instruction(counter.program_id, b"", [AccountMeta(counter_account, False, True)])
 
@@ -128,7 +129,11 @@ async def main(count: int) -> None:
             message = Message.new_with_blockhash(instructions, payer.pubkey(), chain.latest_blockhash())
             chain.send_transaction(VersionedTransaction(message, [payer]), preflight=preflight)
         results[name] = count / (time.perf_counter() - start)
+    return results
 
+
+async def main(count: int) -> None:
+    results = await throughputs(count)
     print(
         f"{count} sequential transactions each (getLatestBlockhash + sendTransaction + getSignatureStatuses):"
     )

@@ -50,7 +50,8 @@ def _report(label: str, samples: list[float]) -> None:
     print(f"{label:<34} median {statistics.median(ordered):7.3f} ms   p95 {p95:7.3f} ms   (n={len(ordered)})")
 
 
-async def main(runs: int) -> None:
+async def latencies(runs: int) -> dict[str, list[float]]:
+    """Milliseconds per call of: the fetch alone, the checks alone, and the whole verification."""
     async with verify_world() as world:
         _, pool = world.create_pool()
         signature = world.join(pool, world.player)
@@ -67,9 +68,16 @@ async def main(runs: int) -> None:
             )
 
         fetched = await world.fetcher.get_transaction(Signature.from_string(signature))
-        _report("fetch only (getTransaction)", await _timed(runs, lambda: _fetch(world, signature)))
-        _report("checks only (canned response)", await _timed(runs, verify(_Canned(fetched))))
-        _report("verify_join_pool (fetch + checks)", await _timed(runs, verify(world.fetcher)))
+        return {
+            "fetch only (getTransaction)": await _timed(runs, lambda: _fetch(world, signature)),
+            "checks only (canned response)": await _timed(runs, verify(_Canned(fetched))),
+            "verify_join_pool (fetch + checks)": await _timed(runs, verify(world.fetcher)),
+        }
+
+
+async def main(runs: int) -> None:
+    for label, samples in (await latencies(runs)).items():
+        _report(label, samples)
 
 
 async def _fetch(world: VerifyWorld, signature: str) -> GetTransactionResp:

@@ -473,7 +473,7 @@ def userlist_entry(user: str, password: str) -> str:
     return '"{}" "{}"\n'.format(user.replace('"', '""'), password.replace('"', '""'))
 
 
-def pgbouncer_ini(cfg: Config, name: str, port: int) -> str:
+def pgbouncer_ini(cfg: Config, name: str, port: int, max_client_conn: int = 500) -> str:
     folder = cfg.pgb_dir(name)
     return f"""\
 ;; Written by dev/stack.py on every start; edits are lost.
@@ -491,7 +491,7 @@ auth_type = scram-sha-256
 ;; A plain password here serves both client SCRAM and pgBouncer's own SCRAM login to PostgreSQL.
 auth_file = {folder / "userlist.txt"}
 pool_mode = transaction
-max_client_conn = 500
+max_client_conn = {max_client_conn}
 default_pool_size = 20
 ;; Below the API's 29 s so a starved pool surfaces as an error, not as a gateway timeout.
 query_wait_timeout = 10
@@ -507,7 +507,9 @@ def write_private(files: Mapping[Path, str]) -> None:
         own(path, 0o600)  # the userlist holds the password
 
 
-def start_pgbouncer(cfg: Config, name: str, port: int) -> None:
+def start_pgbouncer(cfg: Config, name: str, port: int, *, max_client_conn: int = 500) -> None:
+    """Start (or converge) one instance. `max_client_conn` above the default is for the benchmark's own
+    pooler, whose storm runs 1,000 clients at once."""
     binary = pgbouncer_bin()
     if binary is None:
         raise StackError(f"pgbouncer {name}: pgbouncer is not installed; run `dev/stack.sh install`")
@@ -515,7 +517,7 @@ def start_pgbouncer(cfg: Config, name: str, port: int) -> None:
         raise StackError(f"pgbouncer {name}: PostgreSQL is not running; run `dev/stack.sh start`")
     folder = cfg.pgb_dir(name)
     files = {
-        folder / "pgbouncer.ini": pgbouncer_ini(cfg, name, port),
+        folder / "pgbouncer.ini": pgbouncer_ini(cfg, name, port, max_client_conn),
         folder / "userlist.txt": userlist_entry(APP_ROLE, cfg.password),
     }
     pid = pgb_running(cfg, name)

@@ -85,16 +85,10 @@ def invoke(
     query: Mapping[str, str] | None = None,
     ip: str = CLIENT_IP,
 ) -> Answer:
-    """The real API handler, as Lambda calls it. Safe from worker threads: each gets its own event loop, as
-    each Lambda instance has its own."""
+    """The real API handler, as Lambda calls it. Safe from worker threads: the handler gives each thread its
+    own event loop, as each Lambda instance has its own."""
     from missout_api.handler import handler
 
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = None
-    if loop is None or loop.is_closed():
-        asyncio.set_event_loop(asyncio.new_event_loop())
     response = handler(api_event(method, path, body=body, query=query, ip=ip), lambda_context("api", 29))
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     text = response.get("body") or ""

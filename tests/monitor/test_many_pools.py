@@ -12,6 +12,7 @@ from solders.pubkey import Pubkey
 from sqlalchemy.engine import Engine
 
 from missout.chain.accounts import PoolStatus
+from missout.pools.split import payout_split
 from tests.monitor.drive import chain_winner, drive_until, payout_activity, payouts
 from tests.monitor.world import ENTRY, MonitorWorld
 from tests.support.database import TestDatabase
@@ -52,7 +53,8 @@ def check_records(world: MonitorWorld, made: dict[int, tuple[Pubkey, int]]) -> N
         record, payout = world.record(pool_id), recorded[pool_id]
         winner, seats = chain_winner(world, pool)
         total = size * ENTRY
-        dev, treasury = total * 500 // 10_000, total * 100 // 10_000  # the world's fees: 5 % and 1 %
+        split = payout_split(total, dev_bps=500, burn_bps=0, treasury_bps=100)  # the world's fees
+        dev, treasury = split.dev, split.treasury
         assert (record["status"], record["winner_wallet"]) == ("ended", winner)
         assert record["end_time"] is not None
         assert (payout["winner"], payout["total_amount"]) == (winner, total)

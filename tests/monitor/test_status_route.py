@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,13 +25,22 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 def get(path: str, method: str = "GET") -> tuple[int, dict[str, Any]]:
     from missout_api.handler import handler
 
+    # Mangum asks for the thread's current event loop, as a fresh Lambda process has one; async tests that
+    # ran earlier in this process leave none set.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
     event = json.loads((EVENTS / "api_get_health.json").read_text())
     event["rawPath"] = path
     event["requestContext"]["http"]["path"] = path
     event["requestContext"]["http"]["method"] = method
     event["rawQueryString"] = ""
     event.pop("queryStringParameters", None)
-    response = handler(event, lambda_context("api", 29))
+    try:
+        response = handler(event, lambda_context("api", 29))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     return response["statusCode"], json.loads(response["body"])
 
 

@@ -184,10 +184,12 @@ class CrankWorld:
         self.chain.warp(slot=height + BLOCK_HEIGHT_LAG)
 
     @asynccontextmanager
-    async def rpc_endpoints(self, *apps: ASGIApp) -> AsyncIterator[RpcSession]:
-        """An `RpcSession` over several endpoints in priority order, one real `AsyncClient` into each app."""
+    async def rpc_endpoints(self, *apps: ASGIApp, failure_threshold: int = 3) -> AsyncIterator[RpcSession]:
+        """An `RpcSession` over several endpoints in priority order, one real `AsyncClient` into each app.
+        `failure_threshold`: consecutive failures that open an endpoint's breaker."""
         urls = [f"http://node-{index}.localnet.invalid" for index in range(len(apps))]
-        pool = RpcPool(urls, RpcPoolConfig(backoff_base_s=0.01, backoff_max_s=0.05))
+        config = RpcPoolConfig(backoff_base_s=0.01, backoff_max_s=0.05, failure_threshold=failure_threshold)
+        pool = RpcPool(urls, config)
         clients = [in_process_client(app) for app in apps]
         try:
             yield RpcSession(pool, clients)

@@ -7,6 +7,7 @@ anyway, since the engine is lazy and keeps no pool behind pgBouncer.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -14,16 +15,32 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from missout.observability import logger
+from missout_api import snapstart
 from missout_api.app import create_app
 
 # Mangum base64-encodes any body whose type is not in its text list; problem+json is not in the default one,
 # so without this every error would reach clients as base64 (caught by the handler tests).
 _TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
-_asgi = Mangum(create_app(), lifespan="off", text_mime_types=_TEXT_TYPES)
+_app = create_app()
+_asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
+# SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.
+snapstart.register(_app)
+
+
+def _ensure_event_loop() -> None:
+    """Mangum runs the app on `asyncio.get_event_loop()`, which fails once anything in the process has run
+    `asyncio.run` (it leaves the thread without a current loop) and in any thread but the main one."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _ensure_event_loop()
     # Mangum types its own LambdaContext protocol; Powertools' class is the same object at run time.
     response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
     return response

@@ -150,6 +150,9 @@ def transaction(
             ) from exc
         raise
     except OSError as exc:
+        # pg8000 lets socket errors escape as bare OSErrors, which SQLAlchemy does not wrap: a reset when the
+        # pooler is killed mid-COMMIT, a socket timeout while pgBouncer holds the client during a PostgreSQL
+        # restart (both found by tests/reliability). Both mean "unavailable", never a 500.
         if is_connection_error(exc):
             raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
         raise

@@ -1,10 +1,10 @@
 """Find a pool's payout transaction on chain and read what it paid, from its token balance changes.
 
-The amounts recorded are what the finalized transaction moved, not a recomputation (original-backend W9,
-W14): the winner's, the DEV wallet's and the treasury's token accounts' changes, and the burn as what left
-the vault without arriving anywhere. The program's `WinnerSelectedEvent` in the same transaction is the
-cross-check (and the only way to tell two shares apart when two roles share one token account, e.g. a DEV
-wallet that also won).
+The amounts recorded are what the finalized transaction moved, not a recomputation (docs/original-backend.md
+W9, W14): the winner's, the DEV wallet's and the treasury's token accounts' changes, and the burn as what
+left the vault without arriving anywhere. The program's `WinnerSelectedEvent` in the same transaction is the
+first cross-check (and the only way to tell two shares apart when two roles share one token account, e.g. a
+DEV wallet that also won); the program's split of the pot (`missout.pools.split`) is the second.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from solders.pubkey import Pubkey
 from solders.rpc.responses import GetSignaturesForAddressResp
 from solders.signature import Signature
 
+from missout.chain.accounts import PoolAccount
 from missout.chain.events import WinnerSelectedEvent, events_from_logs
 from missout.chain.program import shipped_codec
 from missout.chain.rpc import RpcSession
 from missout.chain.verify.fetch import FetchedTransaction, fetch_transaction
 from missout.chain.verify.transaction_view import TransactionView, view_transaction
+from missout.pools.split import payout_split
 
 PAYOUT_INSTRUCTION = "payout_winner"
 # Where payout_winner names its token accounts (docs/program.md §3.13, IDL order).
@@ -69,9 +71,30 @@ async def find_payout_signature(rpc: RpcSession, program_id: Pubkey, pool: Pubke
     return None
 
 
-async def read_payout(rpc: RpcSession, program_id: Pubkey, pool: Pubkey, signature: Signature) -> PayoutFacts:
+async def read_payout(
+    rpc: RpcSession, program_id: Pubkey, pool: PoolAccount, address: Pubkey, signature: Signature
+) -> PayoutFacts:
     fetched = await fetch_transaction(rpc, signature)
-    return payout_facts(fetched, program_id, pool)
+    facts = payout_facts(fetched, program_id, address)
+    cross_check(facts, pool)
+    return facts
+
+
+def cross_check(facts: PayoutFacts, pool: PoolAccount) -> None:
+    """The program's split of the pot that left the vault (`missout.pools.split`) must be what moved: a
+    disagreement means we misread the transaction, and nothing is recorded."""
+    try:
+        expected = payout_split(
+            facts.total_amount,
+            dev_bps=pool.dev_fee_bps,
+            burn_bps=pool.burn_fee_bps,
+            treasury_bps=pool.treasury_fee_bps,
+        )
+    except ValueError as exc:
+        raise PayoutUnreadable(f"the pool's fees cannot split {facts.total_amount}: {exc}") from exc
+    moved = (facts.winner_amount, facts.dev_amount, facts.burn_amount, facts.treasury_amount)
+    if moved != (expected.winner, expected.dev, expected.burn, expected.treasury):
+        raise PayoutUnreadable(f"moved {moved}, the program's split is {expected}")
 
 
 def payout_facts(fetched: FetchedTransaction, program_id: Pubkey, pool: Pubkey) -> PayoutFacts:

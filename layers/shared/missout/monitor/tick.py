@@ -228,7 +228,7 @@ class Monitor:
             )
             if signature is None:
                 return ActResult(Progress.FAILED, error="no payout transaction found for an Ended pool")
-            facts = await read_payout(self._rpc, program_id, read.address, signature)
+            facts = await read_payout(self._rpc, program_id, observed.pool, read.address, signature)
         except (RpcError, PayoutUnreadable) as exc:
             return ActResult(Progress.FAILED, error=f"record outcome: {exc}"[:300])
         pool = observed.pool

@@ -156,14 +156,19 @@ class DurableSender:
         return outcomes
 
     async def drive(self, intent: CrankIntent, remaining_ms: RemainingMs | None = None) -> SendOutcome:
-        """Send-and-confirm one claimed intent and record how it settled."""
-        settlement = await send_until_settled(
-            self._rpc,
-            intent,
-            remaining_ms or self._remaining_ms,
-            self._policy,
-            on_broadcast=lambda: mark_sent(self._engine, intent.id, 1),
-        )
+        """Send-and-confirm one claimed intent and record how it settled. If this ends in an exception
+        (a database failure, the run cancelled), the intent is released for the next run."""
+        try:
+            settlement = await send_until_settled(
+                self._rpc,
+                intent,
+                remaining_ms or self._remaining_ms,
+                self._policy,
+                on_broadcast=lambda: mark_sent(self._engine, intent.id, 1),
+            )
+        except BaseException:
+            self._release_quietly(intent)
+            raise
         if settlement.status is None:
             release_intent(self._engine, intent.id)
             return self._outcome(SendResult.IN_FLIGHT, intent)

@@ -1,0 +1,103 @@
+"""Lambda SnapStart runtime hooks for the API function.
+
+With SnapStart, Lambda runs the init phase (importing `missout_api.handler`) once per published version,
+calls the before-snapshot hooks, and freezes the memory. Every later cold start resumes that image, possibly
+many copies at once, possibly hours later. Hence:
+
+- `before_snapshot` does all the work worth freezing (routes compiled, the OpenAPI schema and with it every
+  pydantic schema built, settings parsed, the program codec built from its IDL) and makes sure nothing in the
+  image holds a socket: a frozen TCP connection is dead on restore, and one copied into many environments
+  would be shared by all of them. Secrets are not fetched here (that would freeze credentials and start
+  boto3 in every snapshot); the first request fetches them, as without SnapStart.
+- `after_restore` rebuilds whatever holds sockets or random state: the database engine (lazy, rebuilt on
+  first use), cached settings (the environment of the restored copy may differ), and the `random` module's
+  state (identical in every copy of the image otherwise, e.g. every RPC backoff jitter would be the same).
+
+`snapshot_restore_py` exists only inside the Lambda runtime, so it is imported guardedly; outside Lambda
+`register` does nothing, and the hooks are plain functions that tests call directly.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from missout import settings
+from missout.chain.program import shipped_codec
+from missout.db import reset_app_engine
+from missout.observability import logger
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    routes: int
+    open_sockets: int  # network (TCP/UDP) sockets still open when the snapshot would be taken
+
+
+def _inet_socket_inodes() -> set[str]:
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            lines = Path(f"/proc/self/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        inodes.update(fields[9] for fields in (line.split() for line in lines) if len(fields) > 9)
+    return inodes
+
+
+def open_socket_count() -> int:
+    """Network sockets held by this process (Linux /proc). Unix socket pairs are left out: the event loop's
+    wake-up pipe is one, and it is local to the process, so it survives a snapshot harmlessly."""
+    inet = _inet_socket_inodes()
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue  # the descriptor listdir itself used, or one closed meanwhile
+        if target.startswith("socket:[") and target[8:-1] in inet:
+            count += 1
+    return count
+
+
+def before_snapshot(app: FastAPI) -> SnapshotReport:
+    app.openapi()  # builds every route's and every model's JSON schema: the bulk of FastAPI's lazy work
+    settings.database_settings()  # parsed only: resolving the URL from the secret waits for a request
+    settings.chain_settings()
+    shipped_codec()
+    # Close whatever a warm-up or an init-time request may have opened (the engine is lazy, and NullPool
+    # keeps nothing behind pgBouncer; a direct URL's pool would keep connections).
+    reset_app_engine()
+    gc.collect()  # sockets only referenced from garbage close now, not in the restored copies
+    report = SnapshotReport(routes=len(app.routes), open_sockets=open_socket_count())
+    logger().info("snapshot prepared", extra={"routes": report.routes, "open_sockets": report.open_sockets})
+    return report
+
+
+def after_restore() -> None:
+    reset_app_engine()
+    settings.clear_caches()
+    random.seed()  # from os.urandom: each restored copy gets its own sequence
+
+
+def register(app: FastAPI) -> bool:
+    """Register both hooks with the Lambda runtime; False outside Lambda (nothing to register with)."""
+    try:
+        from snapshot_restore_py import (  # type: ignore[import-not-found]
+            register_after_restore,
+            register_before_snapshot,
+        )
+    except ImportError:
+        return False
+    hook_before: Callable[..., Any] = register_before_snapshot
+    hook_after: Callable[..., Any] = register_after_restore
+    hook_before(before_snapshot, app)
+    hook_after(after_restore)
+    return True

@@ -1,0 +1,123 @@
+"""SnapStart hooks of the API function: nothing holding a socket survives `before_snapshot`, and
+`after_restore` rebuilds the engine, the settings and the random state so the restored copy serves again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from missout_api import snapstart
+from missout_api.app import create_app
+from tests.support.database import TestDatabase
+from tests.support.stack import REPO
+
+# Runs in a fresh interpreter, so the socket count is this process's alone (pytest's own, the test
+# session's engines and servers would blur it).
+_CHILD = """
+import json, random, sys
+from local_lambda import lambda_context
+from missout.db.engine import app_engine
+from missout_api import snapstart
+import missout_api.handler as api
+
+event = json.load(open(sys.argv[1]))
+first = api.handler(event, lambda_context("api", 29))
+sockets_before = snapstart.open_socket_count()
+report = snapstart.before_snapshot(api._app)
+random_state = random.getstate()
+snapstart.after_restore()
+out = {
+    "first_status": first["statusCode"],
+    "sockets_before_hook": sockets_before,
+    "sockets_at_snapshot": report.open_sockets,
+    "routes": report.routes,
+    "engine_cached_after_restore": app_engine.cache_info().currsize,
+    "random_reseeded": random.getstate() != random_state,
+}
+out["status_after_restore"] = api.handler(event, lambda_context("api", 29))["statusCode"]
+print(json.dumps(out))
+"""
+
+
+def _run_child(database_url: str) -> dict[str, Any]:
+    path = os.pathsep.join(str(REPO / p) for p in ("layers/shared", "functions/api", "dev", "."))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": path,
+        "DATABASE_URL": database_url,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(REPO / "events" / "api_get_pools.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(test_database: TestDatabase) -> None:
+    # The direct URL gives the engine a connection pool, which keeps the request's connection open: the
+    # hook must close it (behind pgBouncer NullPool would leave nothing to prove).
+    result = _run_child(test_database.direct_url)
+    assert result["first_status"] == 200
+    assert result["sockets_before_hook"] >= 1
+    assert result["sockets_at_snapshot"] == 0
+    assert result["engine_cached_after_restore"] == 0
+    assert result["random_reseeded"] is True
+    assert result["status_after_restore"] == 200
+
+
+def test_the_same_holds_through_pgbouncer(test_database: TestDatabase) -> None:
+    result = _run_child(test_database.pooled_url)
+    assert result["sockets_at_snapshot"] == 0
+    assert result["status_after_restore"] == 200
+
+
+@pytest.fixture
+def lambda_runtime_hooks() -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+    """The runtime's `snapshot_restore_py` (an AWS-provided module, absent outside Lambda), recording what
+    is registered the way the real one stores (callable, args, kwargs) for the runtime to call later."""
+    registered: dict[str, list[tuple[Any, ...]]] = {"before": [], "after": []}
+    module = types.ModuleType("snapshot_restore_py")
+
+    def register_before_snapshot(func: Any, *args: Any, **kwargs: Any) -> Any:
+        registered["before"].append((func, args, kwargs))
+        return func
+
+    def register_after_restore(func: Any, *args: Any, **kwargs: Any) -> Any:
+        registered["after"].append((func, args, kwargs))
+        return func
+
+    module.register_before_snapshot = register_before_snapshot  # type: ignore[attr-defined]
+    module.register_after_restore = register_after_restore  # type: ignore[attr-defined]
+    sys.modules["snapshot_restore_py"] = module
+    try:
+        yield registered
+    finally:
+        del sys.modules["snapshot_restore_py"]
+
+
+def test_hooks_are_registered_with_the_lambda_runtime(
+    lambda_runtime_hooks: dict[str, list[tuple[Any, ...]]],
+) -> None:
+    app = create_app()
+    assert snapstart.register(app) is True
+    assert lambda_runtime_hooks["before"] == [(snapstart.before_snapshot, (app,), {})]
+    assert lambda_runtime_hooks["after"] == [(snapstart.after_restore, (), {})]
+
+
+def test_outside_lambda_nothing_is_registered() -> None:
+    assert "snapshot_restore_py" not in sys.modules
+    assert snapstart.register(create_app()) is False
