@@ -274,3 +274,25 @@ def test_the_wallet_limit_applies_to_reports(world: VerifyWorld, monkeypatch: py
     limited = _report(pool, "join", join, world.player)
     assert limited.problem()["limit"] == "wallet"
     assert '"wallet";q=2;w=60' in limited.headers["ratelimit-policy"]
+
+
+def test_a_join_on_a_pool_made_unpayable_is_recorded_and_the_answer_says_why(world: VerifyWorld) -> None:
+    """One stray unit sent straight into the vault breaks the program's vault-must-equal rule for good
+    (docs/program.md §5.2): the join still happened and is recorded, but the player is told the pool can never
+    pay out, the pool shows the reason, and the list can leave such pools out."""
+    _, pool, created = _create(world)
+    assert created.status == 201, created.body
+    assert created.body["pool_unpayable_reason"] is None
+    vault = world.keys(pool).vault
+    world.send(
+        [token_transfer(world.ata(world.other.pubkey()), world.mint, vault, world.other.pubkey(), 1)],
+        [world.other],
+    )
+    join = _report(pool, "join", world.join(pool, world.player), world.player)
+    assert join.status == 201, join.body
+    assert join.body["pool_unpayable_reason"] == "vault_mismatch"
+    detail = invoke("GET", f"/api/pools/{pool}")
+    assert detail.body["unpayable_reason"] == "vault_mismatch"
+    listed = invoke("GET", "/api/pools")
+    assert [p["unpayable_reason"] for p in listed.body["items"]] == ["vault_mismatch"]
+    assert invoke("GET", "/api/pools", query={"payable_only": "true"}).body["items"] == []

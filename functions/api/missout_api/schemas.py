@@ -69,6 +69,7 @@ class PoolOut(BaseModel):
     lock_start_time: datetime | None
     end_time: datetime | None
     created_at: datetime
+    unpayable_reason: str | None = Field(description="why the pool can never pay out, if it cannot")
 
 
 class PoolList(BaseModel):
@@ -138,6 +139,11 @@ class ActionRecordOut(BaseModel):
     slot: int
     block_time: datetime
     recorded_at: datetime
+    pool_unpayable_reason: str | None = Field(
+        default=None,
+        description="the action is recorded, but this pool can never pay out, and why "
+        "(vault_mismatch, pot_overflow, randomness_deadline_missed, paused_cancelled)",
+    )
 
 
 class PendingOut(BaseModel):
@@ -212,7 +218,6 @@ class PoolDetailOut(PoolOut):
     close_time: datetime | None
     randomness_account: str | None
     rent_claimed: bool
-    unpayable_reason: str | None = Field(description="why the pool can never pay out, if it cannot")
     create_signature: str
     synced_slot: int = Field(description="the chain slot this record reflects")
     participants: list[ParticipantOut] = Field(description="on-chain order first, then refunded wallets")

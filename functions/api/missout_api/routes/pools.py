@@ -64,13 +64,20 @@ def get_pools(
     sort: Annotated[PoolSort, Query(description="newest, ending_soon (open or locked only), biggest_pot")] = (
         PoolSort.NEWEST
     ),
+    payable_only: Annotated[
+        bool, Query(description="leave out pools that can never pay out (see `unpayable_reason`)")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     cursor: Annotated[
         str | None, Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page")
     ] = None,
 ) -> PoolList:
     filters = PoolFilters(
-        statuses=tuple(dict.fromkeys(status or ())), mint=mint, creator=creator, participant=participant
+        statuses=tuple(dict.fromkeys(status or ())),
+        mint=mint,
+        creator=creator,
+        participant=participant,
+        payable_only=payable_only,
     )
     with transaction() as conn:
         page = list_pools(conn, filters, limit=limit, cursor=cursor, sort=sort)
@@ -163,6 +170,7 @@ def _pool_fields(row: PoolRow) -> dict[str, object]:
         "lock_start_time": row.lock_start_time,
         "end_time": row.end_time,
         "created_at": row.created_at,
+        "unpayable_reason": row.unpayable_reason,
     }
 
 
@@ -189,7 +197,6 @@ def detail_out(detail: PoolDetail) -> PoolDetailOut:
         close_time=detail.close_time,
         randomness_account=detail.randomness_account,
         rent_claimed=detail.rent_claimed,
-        unpayable_reason=detail.unpayable_reason,
         create_signature=detail.create_signature,
         synced_slot=detail.synced_slot,
         participants=[

@@ -195,4 +195,5 @@ def record_out(record: ActionRecord) -> ActionRecordOut:
         slot=record.slot,
         block_time=record.block_time,
         recorded_at=record.recorded_at,
+        pool_unpayable_reason=record.pool_unpayable_reason,
     )

@@ -64,7 +64,6 @@ class PoolDetail:
     close_time: datetime | None
     randomness_account: str | None
     rent_claimed: bool
-    unpayable_reason: str | None
     create_signature: str
     synced_slot: int
     participants: list[ParticipantRow]
@@ -123,7 +122,6 @@ def pool_detail(
         close_time=row["close_time"],
         randomness_account=row["randomness_account"],
         rent_claimed=row["rent_claimed"],
-        unpayable_reason=row["unpayable_reason"],
         create_signature=row["create_signature"],
         synced_slot=row["synced_slot"],
         participants=[

@@ -55,6 +55,7 @@ class PoolFilters:
     mint: str | None = None
     creator: str | None = None
     participant: str | None = None  # pools whose on-chain participant list holds this wallet
+    payable_only: bool = False  # leave out pools that can never pay out (pools.payability)
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(POOL_STATUSES)
@@ -85,6 +86,7 @@ class PoolRow:
     lock_start_time: datetime | None
     end_time: datetime | None
     created_at: datetime
+    unpayable_reason: str | None  # why it can never pay out (pools.payability), if it cannot
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ def list_pools(
         conditions.append(pools.c.mint == filters.mint)
     if filters.creator:
         conditions.append(pools.c.creator_wallet == filters.creator)
+    if filters.payable_only:
+        conditions.append(pools.c.unpayable_reason.is_(None))
     if filters.participant:
         conditions.append(
             exists().where(
@@ -214,4 +218,5 @@ def to_pool_row(row: object) -> PoolRow:
         lock_start_time=r["lock_start_time"],
         end_time=r["end_time"],
         created_at=r["created_at"],
+        unpayable_reason=r["unpayable_reason"],
     )

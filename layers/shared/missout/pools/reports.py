@@ -68,6 +68,9 @@ class ActionRecord:
     slot: int
     block_time: datetime
     recorded_at: datetime
+    # Why the pool can never pay out, when it cannot (docs/program.md §5.2, §9.2): a report on such a pool is
+    # still recorded (it happened on chain), and the answer says why the player should not expect a payout.
+    pool_unpayable_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
             used_signatures.c.slot,
             activity.c.block_time,
             used_signatures.c.used_at,
+            pools.c.unpayable_reason,
         )
         .join(pools, pools.c.id == used_signatures.c.pool_id)
         .join(
@@ -127,6 +131,7 @@ def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
             slot=row.slot,
             block_time=row.block_time,
             recorded_at=row.used_at,
+            pool_unpayable_reason=row.unpayable_reason,
         )
         for row in conn.execute(query)
     ]
