@@ -30,12 +30,15 @@ async def run_tick(
     send_policy: SendPolicy | None = None,
     gateway_policy: GatewayRetryPolicy | None = None,
     probe_gateway_health: bool = True,
+    reveal_rpc_url: str | None = None,
     rng: random.Random | None = None,
 ) -> TickReport:
     sender = DurableSender(
         rpc, dev, remaining_ms, program_id=config.program_id, engine=engine, policy=send_policy
     )
-    gateway = GatewayClient(gateway_http, gateway_policy)
+    # Newer gateways read the randomness account through the caller's endpoint when one is named
+    # (docs/switchboard.md): only a key-less public one from settings, never our own keyed RPC URLs.
+    gateway = GatewayClient(gateway_http, gateway_policy, rpc_url=reveal_rpc_url)
     health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
     actor = Actor(
         rpc,

@@ -142,6 +142,7 @@ class MonitorService:
                 remaining_ms=remaining_ms,
                 engine=self.engine,
                 probe_gateway_health=self.settings.probe_gateway_health,
+                reveal_rpc_url=chain_settings().switchboard_reveal_rpc_url,
                 send_policy=policy_from_settings(crank_settings()),
                 rng=self.rng,
             )
