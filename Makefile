@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test install check lint typecheck sam-validate sam-build bench reliability migrate db-up db-down db-status clean
+.PHONY: dev test install check lint typecheck sam-validate sam-build bench bench-long reliability migrate db-up db-down db-status clean
 
 $(STAMP):
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: install
 	dev/stack.sh start
 	test -d .aws-sam/build/SharedLayer || dev/sam.sh build || echo "bench: no python3.12 build; its cold start is listed as not measurable"
 	$(PY) -m bench.run
+
+## bench-long: the figures too slow for make bench (the monitor over 1,000 pools, ~15 min here), merged into
+## bench/results/latest.json and the docs; make bench shows the last such figure, dated
+bench-long: install
+	dev/stack.sh start
+	$(PY) -m bench.run --long
 
 ## reliability: faults injected under load (quick and long parts), then the fault table and docs/RELIABILITY.md
 reliability: install
