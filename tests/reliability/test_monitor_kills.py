@@ -28,8 +28,8 @@ KILLS = 12  # runs killed; the runs after them are left to finish the work
 CLEAN_RUNS = 30  # at most, after the kills
 LEASE_S = 0.3  # short, so the next run may take over the killed one's pools and intents soon
 SEND = dataclasses.replace(FAST_SEND, max_lease_s=LEASE_S, lease_margin_s=0.0)
-# A kill point: the n-th JSON-RPC call served in that run, n drawn uniformly. The work over the 100 pools takes
-# several thousand calls in all, so the kills fall anywhere from the first reads to the last records.
+# A kill point: the n-th JSON-RPC call served in that run, n drawn uniformly. The work over the 100 pools
+# takes several thousand calls in all, so the kills fall anywhere from the first reads to the last records.
 KILL_AFTER_CALLS = (1, 400)
 
 
