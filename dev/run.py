@@ -3,7 +3,8 @@
 1. PostgreSQL + pgBouncer (dev/stack.sh), migrations over the direct URL;
 2. the local Solana chain on 127.0.0.1:8899 unless SOLANA_RPC_URLS points elsewhere;
 3. the API on http://127.0.0.1:3000 (uvicorn serving the same FastAPI app the Lambda serves);
-4. the monitor: the real Lambda handler invoked once a minute with a 60 s budget, ticking every 5 s inside,
+4. an S3-compatible server for avatars (moto's server mode) on 127.0.0.1, in this process;
+5. the monitor: the real Lambda handler invoked once a minute with a 60 s budget, ticking every 5 s inside,
    exactly as EventBridge Scheduler drives it in AWS.
 """
 
@@ -160,6 +161,11 @@ def run_monitor(env: dict[str, str], stop: threading.Event) -> None:
         say(f"monitor: invocation done: {json.dumps(summary)[:300]}")
 
 
+def _aws_dummy_credentials() -> dict[str, str]:
+    """What `local_s3.fake_credentials` put in this process's environment, for the API child process."""
+    return {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+
+
 def main() -> int:
     env = {
         **os.environ,
@@ -192,6 +198,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
+    from local_s3 import start_local_s3
+
+    s3 = start_local_s3()  # a daemon thread of this process: it ends with it
+    env.update(API_AVATAR_BUCKET=s3.bucket, API_AVATAR_S3_ENDPOINT_URL=s3.url, **_aws_dummy_credentials())
+    say(f"s3: avatar bucket {s3.bucket} at {s3.url}")
     chain = start_chain(env)
     if chain is not None:
         children["local chain"] = chain

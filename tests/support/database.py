@@ -56,8 +56,14 @@ def _with_database(url: str, name: str) -> str:
 
 def _admin_engine(admin_url: str) -> Engine:
     # CREATE/DROP DATABASE cannot run inside a transaction block; this is the direct URL (never the pooler),
-    # the one place where autocommit is correct.
-    return create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    # the one place where autocommit is correct. `DROP DATABASE ... WITH (FORCE)` waits for the sessions it
+    # ends, which on a loaded machine took longer than the role's 10 s statement timeout: none for these.
+    return create_engine(
+        admin_url,
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"startup_params": {"statement_timeout": "0"}},
+    )
 
 
 def migrate(direct_url: str, revision: str = "head", *, down: bool = False) -> None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from missout.observability import logger
 from missout_api.deps import rate_limit_headers
 from missout_api.problems import install_problem_handlers, install_problem_schema, internal_error
-from missout_api.routes import fairness, health, pools, reports
+from missout_api.routes import fairness, health, leaderboard, pools, profiles, referrals, reports, wallets
 from missout_api.routes import monitor as monitor_routes
 
 _REQUEST_ID_HEADER = "x-request-id"
@@ -70,6 +70,10 @@ def create_app() -> FastAPI:
     app.include_router(reports.router, prefix="/api")
     app.include_router(pools.router, prefix="/api")
     app.include_router(fairness.router, prefix="/api")
+    app.include_router(wallets.router, prefix="/api")
+    app.include_router(profiles.router, prefix="/api")
+    app.include_router(referrals.router, prefix="/api")
+    app.include_router(leaderboard.router, prefix="/api")
     app.include_router(monitor_routes.router, prefix="/api")
     install_problem_schema(app)
     return app

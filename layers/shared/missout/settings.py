@@ -179,12 +179,23 @@ class SignerSettings(BaseSettings):
         default=None, description="Secrets Manager secret: hex or base64 text (or binary) of >= 32 bytes"
     )
     randomness_secret_path: Path | None = Field(default=None, description="local file: hex or base64 text")
+    # The treasury hot wallet that pays referral claims (monitor only, its own secret).
+    treasury_wallet_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret: the treasury keypair, same formats as the DEV one"
+    )
+    treasury_wallet_keypair_path: Path | None = Field(default=None, description="local keypair file")
+    treasury_wallet_pubkey: str | None = None
+    # Referral payout caps, per mint in base units: one claim, and everything paid in a rolling 24 hours.
+    referral_payout_max_per_claim: int = Field(default=10**15, ge=1, le=2**64 - 1)
+    referral_payout_max_per_day: int = Field(default=10**16, ge=1, le=2**70)
 
     @field_validator(
         "dev_wallet_secret_arn",
         "dev_wallet_keypair_path",
         "randomness_secret_arn",
         "randomness_secret_path",
+        "treasury_wallet_secret_arn",
+        "treasury_wallet_keypair_path",
         mode="before",
     )
     @classmethod
@@ -195,7 +206,7 @@ class SignerSettings(BaseSettings):
             return None
         return value
 
-    @field_validator("dev_wallet_pubkey")
+    @field_validator("dev_wallet_pubkey", "treasury_wallet_pubkey")
     @classmethod
     def _base58_pubkey(cls, value: str | None) -> str | None:
         return _base58_pubkey_or_none(value)
@@ -235,6 +246,20 @@ class ApiSettings(BaseSettings):
     pool_allow_mock: bool = False
     # How long a reported transaction may have landed before it is reported (bounds leaked signatures).
     report_max_age_s: int = Field(default=600, ge=10, le=86_400)
+    # Signed requests (docs/people.md): the domain and URI a signed message must name, and its chain id.
+    signin_domain: str = Field(default="localhost", pattern=r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$")
+    signin_uri: str = Field(default="http://localhost", min_length=1, max_length=200)
+    signin_chain_id: str = Field(default="mainnet", pattern=r"^[a-z0-9\-]{1,32}$")
+    signin_nonce_ttl_s: int = Field(default=300, ge=30, le=3_600)
+    # Profiles: the first `free` nickname changes are free, then one per `cooldown` (the original's rule).
+    nickname_free_changes: int = Field(default=2, ge=0, le=100)
+    nickname_cooldown_s: int = Field(default=48 * 3_600, ge=0, le=30 * 86_400)
+    # Referral claims: at most this many base units in one claim (the rest stays pending for a later one).
+    referral_claim_cap: int = Field(default=10**15, ge=1, le=2**64 - 1)
+    # Avatars: the private bucket uploads go to, and the endpoint (set locally to the S3 stand-in).
+    avatar_bucket: str | None = None
+    avatar_s3_endpoint_url: str | None = None
+    avatar_max_bytes: int = Field(default=1_048_576, ge=1_024, le=10_485_760)
 
 
 _S = TypeVar("_S", bound=BaseSettings)

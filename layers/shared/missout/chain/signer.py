@@ -48,6 +48,24 @@ def load_dev_wallet(settings: SignerSettings) -> Keypair:
     return keypair
 
 
+def load_treasury_wallet(settings: SignerSettings) -> Keypair:
+    """The treasury hot wallet that pays referral claims (its own secret, readable by the monitor only).
+    Refuses a key other than TREASURY_WALLET_PUBKEY when that is set: pools pay their treasury fee there."""
+    variable, content = _read_one_source(
+        "TREASURY_WALLET_SECRET_ARN",
+        settings.treasury_wallet_secret_arn,
+        "TREASURY_WALLET_KEYPAIR_PATH",
+        settings.treasury_wallet_keypair_path,
+    )
+    keypair = _keypair_from(content, variable)
+    expected = settings.treasury_wallet_pubkey
+    if expected is not None and str(keypair.pubkey()) != expected:
+        raise SettingsError(
+            f"{variable}: the key belongs to {keypair.pubkey()}, but TREASURY_WALLET_PUBKEY is {expected}"
+        )
+    return keypair
+
+
 def load_randomness_secret(settings: SignerSettings) -> bytes:
     """The server secret per-pool randomness keypairs are derived from (`derive_randomness_keypair`)."""
     variable, content = _read_one_source(

@@ -280,7 +280,7 @@ activity = Table(
     # credits several wallets.
     UniqueConstraint("signature", "pool_id", "kind", "wallet"),
     Index("ix_activity_pool_id_block_time", "pool_id", text("block_time DESC")),
-    Index("ix_activity_wallet_block_time", "wallet", text("block_time DESC")),
+    Index("ix_activity_wallet_block_time_id", "wallet", text("block_time DESC"), text("id DESC")),  # 0004
 )
 
 # The replay guard: a signature proves one action on one pool, once. One transaction may hold two real
@@ -434,8 +434,16 @@ referral_claims = Table(
     _created_at(),
     _updated_at(),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # 0004: the payout's signed transaction, kept so a resumed run resends the same bytes (one signature,
+    # at most one execution) and re-signs (attempt + 1) only after that blockhash provably expired.
+    Column("raw_transaction", LargeBinary, nullable=True),
+    Column("last_valid_block_height", BigInteger, nullable=True),
+    Column("attempt", Integer, nullable=False, server_default=text("0")),
+    CheckConstraint("attempt >= 0", name="attempt_non_negative"),
+    Column("lease_until", DateTime(timezone=True), nullable=True),  # the monitor run paying it owns it until
     UniqueConstraint("signature"),
     Index("ix_referral_claims_referrer_wallet", "referrer_wallet"),
+    Index("ix_referral_claims_mint_completed_at", "mint", "completed_at"),  # 0004: the per-day payout cap
     # At most one open claim per (referrer, mint); the payout worker's poll of open claims uses it too.
     Index(
         "uq_referral_claims_open_referrer_wallet_mint",
@@ -444,6 +452,47 @@ referral_claims = Table(
         unique=True,
         postgresql_where=text(_in("status", OPEN_REFERRAL_CLAIM_STATUSES)),
     ),
+)
+
+# 0004: a presigned avatar upload; the profile points at the object only once the API checked it.
+avatar_uploads = Table(
+    "avatar_uploads",
+    metadata,
+    Column("upload_id", Text, primary_key=True),
+    CheckConstraint("upload_id ~ '^[0-9a-f]{32}$'", name="upload_id_hex"),
+    *_key("wallet"),
+    Column("object_key", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    _created_at(),
+    UniqueConstraint("object_key"),
+    Index("ix_avatar_uploads_wallet", "wallet"),
+)
+
+# 0004: the leaderboards' own tables, kept by triggers in the transaction of the rows they count (migration
+# 0004 holds the trigger functions), each with the index its board reads in order.
+winner_counts = Table(
+    "winner_counts",
+    metadata,
+    Column("wallet", Text, primary_key=True),
+    Column("wins", Integer, nullable=False),  # the sum of winner_totals.wins over the wallet's mints
+    Index("ix_winner_counts_wins", text("wins DESC"), "wallet"),
+)
+referrer_counts = Table(
+    "referrer_counts",
+    metadata,
+    Column("wallet", Text, primary_key=True),
+    Column("invited", Integer, nullable=False),  # referral_relations rows naming the wallet as referrer
+    Index("ix_referrer_counts_invited", text("invited DESC"), "wallet"),
+)
+referrer_mint_totals = Table(
+    "referrer_mint_totals",
+    metadata,
+    Column("mint", Text, primary_key=True),
+    Column("referrer_wallet", Text, primary_key=True),
+    Column("pools", Integer, nullable=False),  # referral_reward_events rows (one per pool)
+    Column("earned", BaseUnits(39), nullable=False),  # their sum
+    Index("ix_referrer_mint_totals_mint_earned", "mint", text("earned DESC"), "referrer_wallet"),
 )
 
 # Fixed-window rate limits, one upsert per request. UNLOGGED: no WAL for a counter nobody needs after a crash

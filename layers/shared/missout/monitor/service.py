@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from missout.chain.rpc import RpcError, RpcPool
 from missout.chain.send import policy_from_settings
-from missout.chain.signer import load_dev_wallet, load_randomness_secret
+from missout.chain.signer import load_dev_wallet, load_randomness_secret, load_treasury_wallet
 from missout.chain.switchboard import SwitchboardConfig
 from missout.db.tables import pools
 from missout.db.transaction import transaction
@@ -29,6 +29,7 @@ from missout.monitor.engine import monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from missout.observability import logger, metrics
+from missout.referrals.payouts import PayoutCaps, pay_queued_claims
 from missout.settings import (
     MonitorSettings,
     chain_settings,
@@ -48,6 +49,19 @@ def rpc_pool() -> RpcPool:
 def load_keys() -> tuple[Keypair, bytes]:
     signer = signer_settings()
     return load_dev_wallet(signer), load_randomness_secret(signer)
+
+
+@cache
+def treasury_key() -> Keypair | None:
+    signer = signer_settings()
+    if signer.treasury_wallet_secret_arn is None and signer.treasury_wallet_keypair_path is None:
+        return None
+    return load_treasury_wallet(signer)
+
+
+def payout_caps() -> PayoutCaps:
+    signer = signer_settings()
+    return PayoutCaps(signer.referral_payout_max_per_claim, signer.referral_payout_max_per_day)
 
 
 def tick_config(settings: MonitorSettings, holder: str, program_id: Pubkey, dev: Pubkey) -> TickConfig:
@@ -85,6 +99,8 @@ class MonitorService:
     engine: Engine
     rpc: RpcPool
     rng: random.Random = field(default_factory=random.Random)
+    treasury: Keypair | None = None  # pays referral claims; None: no treasury key configured, claims wait
+    payout_caps: PayoutCaps = field(default_factory=lambda: payout_caps())
     _last_discovery: float = float("-inf")
 
     @classmethod
@@ -102,6 +118,8 @@ class MonitorService:
             randomness_secret=secret,
             engine=monitor_engine(),
             rpc=rpc_pool(),
+            treasury=treasury_key(),
+            payout_caps=payout_caps(),
         )
 
     async def tick(self, remaining_ms: Callable[[], int]) -> TickReport:
@@ -127,6 +145,15 @@ class MonitorService:
                 send_policy=policy_from_settings(crank_settings()),
                 rng=self.rng,
             )
+            if self.treasury is not None:
+                await pay_queued_claims(
+                    self.engine,
+                    rpc,
+                    self.treasury,
+                    self.payout_caps,
+                    remaining_ms,
+                    policy=policy_from_settings(crank_settings()),
+                )
         emit_tick_metrics(report, stuck_pools(self.engine), time.monotonic() - started)
         return report
 

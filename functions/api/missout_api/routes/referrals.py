@@ -1,0 +1,258 @@
+"""Referral routes: register a referrer (signed by the referred wallet), the summary, the rewards and the
+invited lists, a claim per mint (signed), and the claims' status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from missout.auth import Action
+from missout.db.transaction import transaction
+from missout.referrals.claims import Claim, ClaimRefused, claim_by_id, claims_of, open_claim
+from missout.referrals.reads import invited, rewards, summary
+from missout.referrals.register import RegistrationRefused, register_referrer
+from missout.settings import api_settings
+from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.problems import ProblemException, problem_responses
+from missout_api.schemas import BASE58_KEY
+from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
+
+router = APIRouter(tags=["referrals"])
+
+
+Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+BeforeId = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="`next_before_id` of the previous page")
+]
+
+
+class RegisterIn(SignedFields):
+    wallet: str = Field(pattern=BASE58_KEY, description="the referred wallet: the signer")
+    referrer: str = Field(pattern=BASE58_KEY, description="the wallet that referred it")
+    source: Literal["link", "code", "manual"] = "link"
+
+
+class RelationOut(BaseModel):
+    wallet: str
+    referrer: str
+    created_at: datetime
+
+
+class BalanceOut(BaseModel):
+    mint: str
+    decimals: int
+    symbol: str | None
+    earned: str = Field(description="base units: pending + claiming + claimed")
+    pending: str = Field(description="base units, claimable now")
+    claiming: str = Field(description="base units in claims being paid")
+    claimed: str = Field(description="base units paid")
+
+
+class SummaryOut(BaseModel):
+    wallet: str
+    referrer: str | None
+    invited: int
+    balances: list[BalanceOut]
+
+
+class RewardOut(BaseModel):
+    id: int
+    pool_id: int
+    mint: str
+    decimals: int
+    amount: str
+    created_at: datetime
+
+
+class RewardsPage(BaseModel):
+    items: list[RewardOut]
+    next_before_id: int | None
+
+
+class InvitedOut(BaseModel):
+    id: int
+    wallet: str
+    source: str
+    created_at: datetime
+
+
+class InvitedPage(BaseModel):
+    items: list[InvitedOut]
+    next_before_id: int | None
+
+
+class ClaimIn(SignedFields):
+    mint: str = Field(pattern=BASE58_KEY, description="the mint whose pending rewards to claim")
+
+
+class ClaimOut(BaseModel):
+    id: int
+    wallet: str
+    mint: str
+    amount: str
+    status: Literal["queued", "sending", "paid", "failed"]
+    signature: str | None = Field(description="the payout transaction, once signed")
+    error: str | None = Field(description="why a failed claim failed (its amount is pending again)")
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class ClaimsPage(BaseModel):
+    items: list[ClaimOut]
+    next_before_id: int | None
+
+
+def _claim_out(claim: Claim) -> ClaimOut:
+    return ClaimOut(
+        id=claim.id,
+        wallet=claim.wallet,
+        mint=claim.mint,
+        amount=str(claim.amount),
+        status=claim.status,
+        signature=claim.signature,
+        error=claim.error,
+        created_at=claim.created_at,
+        completed_at=claim.completed_at,
+    )
+
+
+def _next(ids: list[int], limit: int) -> int | None:
+    return ids[-1] if len(ids) == limit else None
+
+
+@router.post(
+    "/referrals", response_model=RelationOut, status_code=201, responses=problem_responses(400, 401, 409)
+)
+def post_referral(request: Request, limits: Limits, body: RegisterIn) -> RelationOut:
+    """Bind the signing wallet to its referrer: first referrer wins forever, no self-referral, no cycles,
+    not after the wallet joined a pool."""
+    signed = check_request(body, body.wallet, Action.REFERRAL_REGISTER)
+    if body.referrer == body.wallet:
+        raise ProblemException(
+            422,
+            "Invalid request",
+            "invalid value for: referrer",
+            type_="/problems/invalid-request",
+            errors=[{"field": "referrer", "in": "body", "message": "a wallet cannot refer itself"}],
+        )
+    admit(request, limits, body.wallet)
+    try:
+        with transaction() as conn:
+            spend_nonce(conn, signed)
+            relation = register_referrer(conn, body.wallet, body.referrer, body.source)
+    except RegistrationRefused as refused:
+        raise refusal(refused, type_prefix="referral-", referrer=refused.current_referrer) from None
+    return RelationOut(wallet=relation.referred, referrer=relation.referrer, created_at=relation.created_at)
+
+
+@router.post(
+    "/referrals/{wallet}/claim",
+    response_model=ClaimOut,
+    status_code=202,
+    responses=problem_responses(400, 401, 409),
+)
+def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) -> ClaimOut:
+    """Move the wallet's pending rewards in `mint` (up to the per-claim cap) into a queued claim; the
+    monitor pays it from the treasury. 202: queued, follow it at GET /api/referrals/claims/{id}."""
+    signed = check_request(body, wallet, Action.REFERRAL_CLAIM)
+    admit(request, limits, wallet)
+    try:
+        with transaction() as conn:
+            spend_nonce(conn, signed)
+            claim = open_claim(conn, wallet, body.mint, api_settings().referral_claim_cap)
+    except ClaimRefused as refused:
+        raise refusal(refused, type_prefix="claim-") from None
+    return _claim_out(claim)
+
+
+@router.get("/referrals/claims/{claim_id}", response_model=ClaimOut, responses=problem_responses(404))
+def get_claim(
+    request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> ClaimOut:
+    with transaction() as conn:
+        claim = claim_by_id(conn, claim_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    if claim is None:
+        raise ProblemException(
+            404, "Not found", f"no claim has id {claim_id}", type_="/problems/claim-not-found"
+        )
+    return _claim_out(claim)
+
+
+@router.get("/referrals/{wallet}", response_model=SummaryOut, responses=problem_responses())
+def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
+    with transaction() as conn:
+        found = summary(conn, wallet)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    return SummaryOut(
+        wallet=found.wallet,
+        referrer=found.referrer,
+        invited=found.invited,
+        balances=[
+            BalanceOut(
+                mint=b.mint,
+                decimals=b.decimals,
+                symbol=b.symbol,
+                earned=str(b.earned),
+                pending=str(b.pending),
+                claiming=str(b.claiming),
+                claimed=str(b.claimed),
+            )
+            for b in found.balances
+        ],
+    )
+
+
+@router.get("/referrals/{wallet}/rewards", response_model=RewardsPage, responses=problem_responses())
+def get_rewards(
+    request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
+) -> RewardsPage:
+    with transaction() as conn:
+        rows = rewards(conn, wallet, limit, before_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    return RewardsPage(
+        items=[
+            RewardOut(
+                id=r.id,
+                pool_id=r.pool_id,
+                mint=r.mint,
+                decimals=r.decimals,
+                amount=str(r.amount),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ],
+        next_before_id=_next([r.id for r in rows], limit),
+    )
+
+
+@router.get("/referrals/{wallet}/invited", response_model=InvitedPage, responses=problem_responses())
+def get_invited(
+    request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
+) -> InvitedPage:
+    with transaction() as conn:
+        rows = invited(conn, wallet, limit, before_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    return InvitedPage(
+        items=[InvitedOut(id=r.id, wallet=r.wallet, source=r.source, created_at=r.created_at) for r in rows],
+        next_before_id=_next([r.id for r in rows], limit),
+    )
+
+
+@router.get("/referrals/{wallet}/claims", response_model=ClaimsPage, responses=problem_responses())
+def get_claims(
+    request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
+) -> ClaimsPage:
+    with transaction() as conn:
+        rows = claims_of(conn, wallet, limit, before_id)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    return ClaimsPage(items=[_claim_out(c) for c in rows], next_before_id=_next([c.id for c in rows], limit))
