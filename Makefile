@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/shared/requi
 VENV312 := .venv-py312
 STAMP312 := $(VENV312)/.installed-$(shell cat requirements-dev.txt layers/shared/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test install check lint typecheck sam-validate sam-build bench reliability migrate db-up db-down db-status clean \
+.PHONY: dev test install check lint typecheck sam-validate sam-build bench bench-long reliability migrate db-up db-down db-status clean \
 	invoke invoke-all sam-local-invoke sam-local-api test-py312
 
 $(STAMP):
@@ -77,6 +77,12 @@ bench: install
 	dev/stack.sh start
 	test -d .aws-sam/build/SharedLayer || dev/sam.sh build || echo "bench: no python3.12 build; its cold start is listed as not measurable"
 	$(PY) -m bench.run
+
+## bench-long: the figures too slow for make bench (the monitor over 1,000 pools, 7-15 min here), merged into
+## bench/results/latest.json and the docs; make bench shows the last such figure, dated
+bench-long: install
+	dev/stack.sh start
+	$(PY) -m bench.run --long
 
 ## reliability: faults injected under load (quick and long parts), then the fault table and docs/RELIABILITY.md
 reliability: install

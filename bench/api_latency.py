@@ -6,10 +6,12 @@ costs beyond its unavoidable database round trip.
 * detail: GET /api/pools/{address} of a pool with 20 participants and its activity
 * join:   POST /api/pools/{address}/join of a join that landed on the local chain (served over HTTP from a
           thread of this process): verify at finalized, read the pool's accounts, record in one transaction
+* health: GET /health (no database)
 * bare:   BEGIN; SET LOCAL ...; SELECT 1; COMMIT through pgBouncer, as `transaction()` runs it
 
 Needs the local stack (`make db-up`); uses a throw-away database, dropped at the end.
-Run: .venv/bin/python bench/api_latency.py [samples]   (default 100)
+Run: .venv/bin/python bench/api_latency.py [samples]   (default 100); `make bench` takes its warm latency
+figures from `measure` below.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +40,8 @@ from tests.api.chain_api import Answer, invoke, served_world  # noqa: E402
 from tests.support.database import migrate  # noqa: E402
 from tests.support.stack import stack, stack_env  # noqa: E402
 from tests.support.verify_world import VerifyWorld  # noqa: E402
+
+SERIES = ("bare", "health", "list", "detail", "join")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -62,13 +67,15 @@ def bare_transaction() -> None:
 
 
 def report_create(world: VerifyWorld, max_participants: int) -> Pubkey:
-    signature, pool = world.create_pool(max_participants=max_participants)
-    body = {"pool": str(pool), "signature": signature, "wallet": str(world.creator.pubkey())}
+    creator = world.wallet()  # one creator per pool: a single wallet's tokens run out after ~50 creates
+    signature, pool = world.create_pool(creator, max_participants=max_participants)
+    body = {"pool": str(pool), "signature": signature, "wallet": str(creator.pubkey())}
     expect(invoke("POST", "/api/pools", body=body), 201)
     return pool
 
 
-def run(world: VerifyWorld, samples: int) -> None:
+def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[float]]]:
+    """`runs` interleaved runs of `samples` requests per series; returns each run's samples in ms."""
     pools = [report_create(world, 20) for _ in range(40)]
     busy = pools[0]
     for _ in range(19):
@@ -83,7 +90,7 @@ def run(world: VerifyWorld, samples: int) -> None:
 
     # Joins for the measured reports land first (outside the timing), 19 per pool.
     pending: list[tuple[str, str, str]] = []
-    while len(pending) < samples + 1:
+    while len(pending) < samples * runs + 1:
         pool = report_create(world, 20)
         for _ in range(19):
             player = world.wallet()
@@ -96,30 +103,31 @@ def run(world: VerifyWorld, samples: int) -> None:
 
     # Warm-up: imports, the engine, the RPC pool, codec caches.
     bare_transaction()
+    expect(invoke("GET", "/health"), 200)
     expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200)
     expect(invoke("GET", f"/api/pools/{busy}"), 200)
     join_report(*pending.pop())
 
-    results: dict[str, list[float]] = {"bare": [], "list": [], "detail": [], "join": []}
-    for n in range(samples):
-        # Interleaved, so load on this shared machine hits every series alike.
-        results["bare"].append(timed(bare_transaction))
-        results["list"].append(timed(lambda: expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200)))
-        results["detail"].append(timed(lambda: expect(invoke("GET", f"/api/pools/{busy}"), 200)))
-        results["join"].append(timed(lambda n=n: join_report(*pending[n])))  # type: ignore[misc]
+    measured: list[dict[str, list[float]]] = []
+    for run_index in range(runs):
+        results: dict[str, list[float]] = {name: [] for name in SERIES}
+        for n in range(run_index * samples, (run_index + 1) * samples):
+            # Interleaved, so load on this shared machine hits every series alike.
+            results["bare"].append(timed(bare_transaction))
+            results["health"].append(timed(lambda: expect(invoke("GET", "/health"), 200)))
+            results["list"].append(
+                timed(lambda: expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200))
+            )
+            results["detail"].append(timed(lambda: expect(invoke("GET", f"/api/pools/{busy}"), 200)))
+            results["join"].append(timed(lambda n=n: join_report(*pending[n])))  # type: ignore[misc]
+        measured.append(results)
+    return measured
 
-    bare_p50, bare_p95 = percentiles(results["bare"])
-    print(f"{'route':<8} {'p50 ms':>9} {'p95 ms':>9} {'p50 / bare':>11} {'p95 / bare':>11}   (n={samples})")
-    for name in ("bare", "list", "detail", "join"):
-        p50, p95 = percentiles(results[name])
-        print(f"{name:<8} {p50:9.2f} {p95:9.2f} {p50 / bare_p50:11.1f} {p95 / bare_p95:11.1f}")
 
-
-def main() -> None:
-    samples = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    already_up = stack("status", check=False).returncode == 0
-    if not already_up:
-        stack("start")
+@contextmanager
+def api_against_local_chain() -> Iterator[VerifyWorld]:
+    """A throw-away database migrated to head, the API pointed at it through pgBouncer (rate limits lifted),
+    and a served local chain. Needs the stack up; everything is undone on exit."""
     env = stack_env()
     name = f"missout_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -130,20 +138,43 @@ def main() -> None:
         migrate(make_url(env["DIRECT_DATABASE_URL"]).set(database=name).render_as_string(hide_password=False))
         pooled = make_url(env["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
         patch.setenv("DATABASE_URL", pooled)
+        patch.delenv("DATABASE_URL_SECRET_ARN", raising=False)
         patch.setenv("API_RATE_LIMIT_PER_IP", "1000000")
         patch.setenv("API_RATE_LIMIT_PER_WALLET", "1000000")
         settings.clear_caches()
         reset_app_engine()
         with served_world(patch, seed=b"bench-api") as world:
-            run(world, samples)
+            yield world
     finally:
         reset_app_engine()
         patch.undo()
+        settings.clear_caches()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def measure(samples: int, runs: int) -> list[dict[str, list[float]]]:
+    """The figure function's entry (bench/figures/warm_latency.py): the stack must already be up."""
+    with api_against_local_chain() as world:
+        return run(world, samples, runs)
+
+
+def main() -> None:
+    samples = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    already_up = stack("status", check=False).returncode == 0
+    if not already_up:
+        stack("start")
+    try:
+        (results,) = measure(samples, 1)
+    finally:
         if not already_up:
             stack("stop", check=False)
+    bare_p50, bare_p95 = percentiles(results["bare"])
+    print(f"{'route':<8} {'p50 ms':>9} {'p95 ms':>9} {'p50 / bare':>11} {'p95 / bare':>11}   (n={samples})")
+    for name in SERIES:
+        p50, p95 = percentiles(results[name])
+        print(f"{name:<8} {p50:9.2f} {p95:9.2f} {p50 / bare_p50:11.1f} {p95 / bare_p95:11.1f}")
 
 
 if __name__ == "__main__":

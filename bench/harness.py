@@ -67,6 +67,7 @@ class FigureSpec:
     id: str
     group: str
     measure: Callable[[], list[Figure]]  # one function per figure (a few return a family, e.g. per size)
+    long: bool = False  # too slow for `make bench`'s budget: run by `make bench-long`, into the same file
 
 
 def median(values: Sequence[float]) -> float:

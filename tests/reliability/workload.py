@@ -1,9 +1,12 @@
 """The join write load shared by the reliability suite and the connection-storm benchmark.
 
-Until the API's join route lands (`pools.record_join`), `record_join_sql` writes what a recorded join
-writes, in one transaction through the app's own `transaction()` helper: the replay guard
-(`used_signatures`), the seat (`participants`), the pool's counters and the activity line. When the real
-`record_join` exists, `attempt_join` should call it instead and this stand-in goes.
+`record_join_sql` writes what a recorded join writes, in one transaction through the app's own
+`transaction()` helper, and does so through the same database functions the API's join route uses
+(`missout.pools.reports`): `claim_signature` (the replay guard and the activity row) and `mark_joined` (the
+join's proof on its seat), so the load and the route cannot drift apart. Only the seat and the pool's
+counters are written here: the route takes them from the chain (`records.sync_pool_from_chain` with the
+verified pool and participant accounts), and calling the route itself would put a chain round trip and a
+signature verification on every request, while the storm measures the database side.
 
 `audit` then reads everything back over the direct URL and counts, per attempted join, whether all of its
 rows are there, none are, or only some (half-written: must never happen), and whether every pool's counters
@@ -25,6 +28,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from missout.db.tables import activity, mints, participants, pools, used_signatures
 from missout.db.transaction import DatabaseUnavailable, transaction
+from missout.pools import reports
+from missout.pools.reports import Action
 from missout.settings import DatabaseSettings
 from tests.support.factories import SIG, key
 
@@ -101,13 +106,25 @@ class JoinPlan:
 
 
 def record_join_sql(conn: Connection, join: Join) -> None:
-    """What recording a verified join writes (stand-in for `pools.record_join`, see the module doc)."""
+    """What recording a verified join writes, through the API's own database functions where they do not
+    need a chain read (see the module doc): the replay guard and the activity row, then the seat, then the
+    join's proof on it."""
     now = datetime.now(UTC)
-    conn.execute(
-        insert(used_signatures).values(
-            signature=join.signature, action="join_pool", pool_id=join.pool_id, wallet=join.wallet, slot=1
-        )
+    claimed = reports.claim_signature(
+        conn,
+        signature=join.signature,
+        action=Action.JOIN,
+        pool_id=join.pool_id,
+        wallet=join.wallet,
+        amount=ENTRY,  # every seeded pool's entry
+        slot=1,
+        block_time=now,
     )
+    if not claimed:
+        raise RuntimeError(f"{join.signature} was recorded twice: the workload's signatures are unique")
+    # Stand-in for `records.sync_pool_from_chain`: the chain's participant list appends the joiner, so its
+    # index is the new count minus one (the creator is 0). The row lock orders concurrent joins as the
+    # program's account lock does.
     seated = conn.execute(
         update(pools)
         .where(pools.c.id == join.pool_id, pools.c.participants_count < pools.c.max_participants)
@@ -116,32 +133,12 @@ def record_join_sql(conn: Connection, join: Join) -> None:
             total_amount=pools.c.total_amount + pools.c.entry_amount,
             updated_at=func.now(),
         )
-        .returning(pools.c.entry_amount, pools.c.participants_count)
+        .returning(pools.c.participants_count)
     ).one_or_none()
     if seated is None:
         raise PoolFull(f"pool {join.pool_id} is full")
-    entry, count = seated
-    conn.execute(
-        insert(participants).values(
-            # The on-chain list appends the joiner: its index is the new count minus one (the creator is 0).
-            pool_id=join.pool_id,
-            wallet=join.wallet,
-            seat=count - 1,
-            join_signature=join.signature,
-            joined_at=now,
-        )
-    )
-    conn.execute(
-        insert(activity).values(
-            pool_id=join.pool_id,
-            wallet=join.wallet,
-            kind="join_pool",
-            amount=int(entry),
-            signature=join.signature,
-            slot=1,
-            block_time=now,
-        )
-    )
+    conn.execute(insert(participants).values(pool_id=join.pool_id, wallet=join.wallet, seat=seated[0] - 1))
+    reports.mark_joined(conn, join.pool_id, join.wallet, join.signature, now)
 
 
 def attempt_join(join: Join, engine: Engine, settings: DatabaseSettings) -> Outcome:
