@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
@@ -34,6 +35,13 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
     world.chain.follow_wall_clock()  # slots move on by themselves, as on a real cluster
     pool = world.full_pool(participants=2)
     pool_id = world.register(pool)
+    with direct_engine.begin() as conn:  # an API rate-limit window that ended long ago
+        conn.execute(
+            text(
+                "INSERT INTO rate_limit_hits (key, window_start, hits)"
+                " VALUES ('ip:192.0.2.9', now() - interval '1 day', 3)"
+            )
+        )
     keypair, secret = tmp_path / "dev.json", tmp_path / "randomness.hex"
     keypair.write_text(json.dumps(list(bytes(world.dev))))
     secret.write_text(SECRET.hex())
@@ -73,3 +81,5 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
     assert record["leased_by"] is None  # every lease given back when the run ended
     # The lease held for the tick that worked on the pool; later ticks did not see it again at once.
     assert summary["pools_seen"] < summary["ticks"] * 2
+    with direct_engine.connect() as conn:  # the tick also forgot the ended rate-limit window
+        assert conn.execute(text("SELECT count(*) FROM rate_limit_hits")).scalar_one() == 0

@@ -21,7 +21,7 @@ from missout.chain.send import policy_from_settings
 from missout.chain.signer import load_dev_wallet, load_randomness_secret, load_treasury_wallet
 from missout.chain.switchboard import SwitchboardConfig
 from missout.db.tables import pools
-from missout.db.transaction import transaction
+from missout.db.transaction import DatabaseUnavailable, transaction
 from missout.lifecycle import LifecycleSettings
 from missout.monitor.backoff import BackoffPolicy
 from missout.monitor.discover import discover_pools
@@ -29,9 +29,11 @@ from missout.monitor.engine import monitor_engine
 from missout.monitor.run import run_tick
 from missout.monitor.tick import TickConfig, TickReport
 from missout.observability import logger, metrics
+from missout.ratelimit import delete_ended_windows
 from missout.referrals.payouts import PayoutCaps, pay_queued_claims
 from missout.settings import (
     MonitorSettings,
+    api_settings,
     chain_settings,
     crank_settings,
     monitor_settings,
@@ -122,6 +124,18 @@ class MonitorService:
             payout_caps=payout_caps(),
         )
 
+    def _forget_ended_rate_windows(self) -> None:
+        """The API's rate-limit counters live in one UNLOGGED table; the monitor keeps it small (once a
+        minute, with the discovery sweep). A failure here only delays the clean-up."""
+        try:
+            with transaction(self.engine) as conn:
+                gone = delete_ended_windows(conn, longest_window_s=api_settings().rate_limit_window_s)
+        except DatabaseUnavailable as exc:
+            logger().warning("rate-limit clean-up failed", extra={"error": str(exc)[:300]})
+            return
+        if gone:
+            logger().info("rate-limit windows deleted", extra={"rows": gone})
+
     async def tick(self, remaining_ms: Callable[[], int]) -> TickReport:
         started = time.monotonic()
         config = tick_config(self.settings, self.holder, self.program_id, self.dev.pubkey())
@@ -132,6 +146,7 @@ class MonitorService:
                     await discover_pools(rpc, self.engine, self.program_id, self.dev.pubkey())
                 except RpcError as exc:
                     logger().warning("pool discovery failed", extra={"error": str(exc)[:300]})
+                self._forget_ended_rate_windows()
             report = await run_tick(
                 rpc=rpc,
                 gateway_http=http,

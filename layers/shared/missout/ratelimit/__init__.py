@@ -89,6 +89,20 @@ def count_hits(conn: Connection, limits: Sequence[Limit]) -> list[LimitState]:
     ]
 
 
+_DELETE_ENDED = text(
+    "DELETE FROM rate_limit_hits WHERE window_start < clock_timestamp() - make_interval(secs => :longest_s)"
+)
+
+
+def delete_ended_windows(conn: Connection, *, longest_window_s: int) -> int:
+    """Forget the windows that have ended (the monitor calls this): no window is longer than
+    `longest_window_s`, so one that began before now minus that is over. Served by the `window_start`
+    index; returns how many rows went."""
+    if longest_window_s < 1:
+        raise ValueError("longest_window_s must be at least 1 second")
+    return conn.execute(_DELETE_ENDED, {"longest_s": longest_window_s}).rowcount
+
+
 def tightest(states: Sequence[LimitState]) -> LimitState:
     """The state to report in `RateLimit`: an exceeded one if any, else the one with the fewest left."""
     return min(states, key=lambda s: (not s.exceeded, s.remaining, s.reset_in_s))
