@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from missout import settings
 from missout.db.tables import activity, participants, profiles
-from tests.api.chain_api import invoke
+from tests.api.chain_api import away_from_a_window_edge, invoke
 from tests.support.database import TestDatabase
 from tests.support.factories import SIG, insert_mint, insert_pool, key
 
@@ -200,6 +200,7 @@ def test_ip_limit_is_shared_and_answers_429_with_headers(
 ) -> None:
     monkeypatch.setenv("API_RATE_LIMIT_PER_IP", "3")
     settings.clear_caches()
+    away_from_a_window_edge()
     answers = [invoke("GET", "/api/pools", ip="198.51.100.7") for _ in range(4)]
     assert [a.status for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["ratelimit-policy"] == '"ip";q=3;w=60'
@@ -220,6 +221,7 @@ def test_forwarded_for_header_does_not_change_the_key(
 
     monkeypatch.setenv("API_RATE_LIMIT_PER_IP", "1")
     settings.clear_caches()
+    away_from_a_window_edge()
     statuses = []
     for n in range(2):
         event = api_event("GET", "/api/pools", ip="192.0.2.10")

@@ -16,7 +16,7 @@ from missout import settings
 from missout.chain.base58 import b58encode
 from missout.db.tables import activity, mints, pools, used_signatures
 from missout.wiring import reset_wiring
-from tests.api.chain_api import Answer, invoke
+from tests.api.chain_api import Answer, away_from_a_window_edge, invoke
 from tests.api.pool_checks import api_view, chain_view
 from tests.support.runtime_support import token_transfer
 from tests.support.verify_world import ENTRY, VerifyWorld
@@ -269,6 +269,7 @@ def test_the_wallet_limit_applies_to_reports(world: VerifyWorld, monkeypatch: py
     settings.clear_caches()
     _, pool, _ = _create(world)
     join = world.join(pool, world.player)
+    away_from_a_window_edge(margin_s=20.0)  # the four reports below must fall in one window
     statuses = [_report(pool, "join", join, world.player).status for _ in range(3)]
     assert statuses == [201, 200, 429]
     limited = _report(pool, "join", join, world.player)
