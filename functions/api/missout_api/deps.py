@@ -6,12 +6,13 @@ the database-only reads, and the routes that need the chain answer 503 naming th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection
 
+from missout.db import transaction
 from missout.ratelimit import Limit, LimitState, count_hits, limit_header, policy_header, tightest
 from missout.settings import SettingsError
 from missout.wiring import ChainWiring, RateLimits, chain_wiring, rate_limits
@@ -77,6 +78,19 @@ def enforce(states: Sequence[LimitState]) -> None:
             headers={"Retry-After": str(worst.reset_in_s)},
             limit=worst.limit.name,
         )
+
+
+T = TypeVar("T")
+
+
+def counted_read(request: Request, limits: RateLimits, read: Callable[[Connection], T]) -> T:
+    """A read route's query and its per-IP count in one transaction (the count last, so its row is locked
+    only until the commit), then the 429 if the limit was passed: the one shape every read route uses."""
+    with transaction() as conn:
+        result = read(conn)
+        states = count_request(conn, request, limits_for(request, limits))
+    enforce(states)
+    return result
 
 
 def rate_limit_headers(states: Sequence[LimitState]) -> dict[str, str]:

@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from missout.db.transaction import transaction
 from missout.leaderboards import MAX_OFFSET, BoardRow, board, referrers_query, winners_query
-from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.deps import Limits, counted_read
 from missout_api.problems import problem_responses
 from missout_api.schemas import BASE58_KEY
 
@@ -55,10 +54,7 @@ def _board(rows: list[BoardRow], mint: str | None, limit: int, offset: int) -> B
 def get_winners(
     request: Request, limits: Limits, mint: Mint = None, limit: Limit = 20, offset: Offset = 0
 ) -> Board:
-    with transaction() as conn:
-        rows = board(conn, winners_query(mint, limit, offset), offset)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    rows = counted_read(request, limits, lambda conn: board(conn, winners_query(mint, limit, offset), offset))
     return _board(rows, mint, limit, offset)
 
 
@@ -66,8 +62,6 @@ def get_winners(
 def get_referrers(
     request: Request, limits: Limits, mint: Mint = None, limit: Limit = 20, offset: Offset = 0
 ) -> Board:
-    with transaction() as conn:
-        rows = board(conn, referrers_query(mint, limit, offset), offset)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    query = referrers_query(mint, limit, offset)
+    rows = counted_read(request, limits, lambda conn: board(conn, query, offset))
     return _board(rows, mint, limit, offset)

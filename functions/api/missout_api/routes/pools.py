@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from missout.db.transaction import transaction
 from missout.pools.detail import ActivityRow, PoolDetail, claimable, pool_detail
 from missout.pools.listing import (
     CURSOR_PATTERN,
@@ -20,7 +19,7 @@ from missout.pools.listing import (
     PoolSort,
     list_pools,
 )
-from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import (
     BASE58_KEY,
@@ -79,10 +78,9 @@ def get_pools(
         participant=participant,
         payable_only=payable_only,
     )
-    with transaction() as conn:
-        page = list_pools(conn, filters, limit=limit, cursor=cursor, sort=sort)
-        states = count_request(conn, request, limits_for(request, limits))  # last: holds the counter row
-    enforce(states)
+    page = counted_read(
+        request, limits, lambda conn: list_pools(conn, filters, limit=limit, cursor=cursor, sort=sort)
+    )
     response.headers["Cache-Control"] = LIST_CACHE
     return PoolList(items=[pool_out(row) for row in page.items], next_cursor=page.next_cursor)
 
@@ -94,10 +92,7 @@ def get_claimable(
     limits: Limits,
     wallet: Annotated[str, Query(pattern=BASE58_KEY, description="the wallet that would claim")],
 ) -> ClaimableOut:
-    with transaction() as conn:
-        found = claimable(conn, wallet)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    found = counted_read(request, limits, lambda conn: claimable(conn, wallet))
     response.headers["Cache-Control"] = CLAIMABLE_CACHE
     return ClaimableOut(
         refunds=[pool_out(r) for r in found.refunds], rents=[pool_out(r) for r in found.rents]
@@ -130,10 +125,7 @@ def _detail(
     address: str | None = None,
     pool_id: int | None = None,
 ) -> PoolDetailOut:
-    with transaction() as conn:
-        detail = pool_detail(conn, address=address, pool_id=pool_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    detail = counted_read(request, limits, lambda conn: pool_detail(conn, address=address, pool_id=pool_id))
     if detail is None:
         raise ProblemException(
             404,

@@ -20,7 +20,7 @@ from missout.profiles.profile import (
 )
 from missout.refusals import Refused
 from missout.settings import api_settings
-from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
@@ -101,10 +101,7 @@ def profile_out(profile: Profile) -> ProfileOut:
 
 @router.get("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses())
 def get_profile(request: Request, limits: Limits, wallet: Wallet) -> ProfileOut:
-    with transaction() as conn:
-        profile = load_profile(conn, wallet, nickname_rule())
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    profile = counted_read(request, limits, lambda conn: load_profile(conn, wallet, nickname_rule()))
     return profile_out(profile)
 
 

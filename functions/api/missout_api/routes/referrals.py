@@ -15,7 +15,7 @@ from missout.referrals.claims import Claim, ClaimRefused, claim_by_id, claims_of
 from missout.referrals.reads import invited, rewards, summary
 from missout.referrals.register import RegistrationRefused, register_referrer
 from missout.settings import api_settings
-from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
@@ -173,10 +173,7 @@ def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) 
 def get_claim(
     request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
 ) -> ClaimOut:
-    with transaction() as conn:
-        claim = claim_by_id(conn, claim_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    claim = counted_read(request, limits, lambda conn: claim_by_id(conn, claim_id))
     if claim is None:
         raise ProblemException(
             404, "Not found", f"no claim has id {claim_id}", type_="/problems/claim-not-found"
@@ -186,10 +183,7 @@ def get_claim(
 
 @router.get("/referrals/{wallet}", response_model=SummaryOut, responses=problem_responses())
 def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
-    with transaction() as conn:
-        found = summary(conn, wallet)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    found = counted_read(request, limits, lambda conn: summary(conn, wallet))
     return SummaryOut(
         wallet=found.wallet,
         referrer=found.referrer,
@@ -213,10 +207,7 @@ def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
 def get_rewards(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> RewardsPage:
-    with transaction() as conn:
-        rows = rewards(conn, wallet, limit, before_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    rows = counted_read(request, limits, lambda conn: rewards(conn, wallet, limit, before_id))
     return RewardsPage(
         items=[
             RewardOut(
@@ -237,10 +228,7 @@ def get_rewards(
 def get_invited(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> InvitedPage:
-    with transaction() as conn:
-        rows = invited(conn, wallet, limit, before_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    rows = counted_read(request, limits, lambda conn: invited(conn, wallet, limit, before_id))
     return InvitedPage(
         items=[InvitedOut(id=r.id, wallet=r.wallet, source=r.source, created_at=r.created_at) for r in rows],
         next_before_id=_next([r.id for r in rows], limit),
@@ -251,8 +239,5 @@ def get_invited(
 def get_claims(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> ClaimsPage:
-    with transaction() as conn:
-        rows = claims_of(conn, wallet, limit, before_id)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    rows = counted_read(request, limits, lambda conn: claims_of(conn, wallet, limit, before_id))
     return ClaimsPage(items=[_claim_out(c) for c in rows], next_before_id=_next([c.id for c in rows], limit))

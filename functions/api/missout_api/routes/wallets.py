@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from missout.auth import Action, issue_nonce
 from missout.db.transaction import transaction
 from missout.profiles.activity import ACTIVITY_CURSOR, wallet_activity
-from missout_api.deps import Limits, count_request, enforce, limits_for
+from missout_api.deps import Limits, count_request, counted_read, enforce, limits_for
 from missout_api.problems import problem_responses
 from missout_api.schemas import BASE58_KEY
 from missout_api.signed import signin_terms
@@ -76,10 +76,7 @@ def get_activity(
         str | None, Query(pattern=ACTIVITY_CURSOR, description="`next_cursor` of the previous page")
     ] = None,
 ) -> ActivityPage:
-    with transaction() as conn:
-        page = wallet_activity(conn, wallet, limit, cursor)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+    page = counted_read(request, limits, lambda conn: wallet_activity(conn, wallet, limit, cursor))
     return ActivityPage(
         items=[
             ActivityItem(
