@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +75,17 @@ def report_create(world: VerifyWorld, max_participants: int) -> Pubkey:
     return pool
 
 
-def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[float]]]:
-    """`runs` interleaved runs of `samples` requests per series; returns each run's samples in ms."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the timed requests read and report: the busy pool (20 participants) and joins that landed on the
+    chain but are not reported yet (pool, signature, wallet)."""
+
+    busy: Pubkey
+    pending: list[tuple[str, str, str]]
+
+
+def prepare(world: VerifyWorld, joins: int) -> Prepared:
+    """40 recorded pools, one of them full of reported joins, and `joins` unreported joins on the chain."""
     pools = [report_create(world, 20) for _ in range(40)]
     busy = pools[0]
     for _ in range(19):
@@ -90,16 +100,22 @@ def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[
 
     # Joins for the measured reports land first (outside the timing), 19 per pool.
     pending: list[tuple[str, str, str]] = []
-    while len(pending) < samples * runs + 1:
+    while len(pending) < joins:
         pool = report_create(world, 20)
         for _ in range(19):
             player = world.wallet()
             pending.append((str(pool), world.join(pool, player), str(player.pubkey())))
+    return Prepared(busy, pending)
 
-    def join_report(pool: str, signature: str, wallet: str) -> None:
-        expect(
-            invoke("POST", f"/api/pools/{pool}/join", body={"signature": signature, "wallet": wallet}), 201
-        )
+
+def join_report(pool: str, signature: str, wallet: str) -> None:
+    expect(invoke("POST", f"/api/pools/{pool}/join", body={"signature": signature, "wallet": wallet}), 201)
+
+
+def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[float]]]:
+    """`runs` interleaved runs of `samples` requests per series; returns each run's samples in ms."""
+    prepared = prepare(world, samples * runs + 1)
+    busy, pending = prepared.busy, prepared.pending
 
     # Warm-up: imports, the engine, the RPC pool, codec caches.
     bare_transaction()
