@@ -91,8 +91,8 @@ _DETAIL_COLUMNS = (
 )
 
 
-def _chosen_pool(address: str | None, pool_id: int | None) -> Select[Any]:
-    query = select(*POOL_ROW_COLUMNS, *_DETAIL_COLUMNS).join(mints, mints.c.address == pools.c.mint)
+def _chosen_pool(address: str | None, pool_id: int | None, *lists: ColumnElement[Any]) -> Select[Any]:
+    query = select(*POOL_ROW_COLUMNS, *_DETAIL_COLUMNS, *lists).join(mints, mints.c.address == pools.c.mint)
     if pool_id is not None:
         return query.where(pools.c.id == pool_id).limit(1)
     # The live pool at the address; a closed pool's address may be re-used (docs/program.md §2.4), and
@@ -126,10 +126,9 @@ def pool_detail(
 ) -> PoolDetail | None:
     """The live pool at `address`, or the pool with `pool_id` (live or not).
 
-    One statement, one round trip: the pool row with its participants, its latest activity and its payout
-    aggregated beside it as JSON arrays (positional, in the order `_participant`, `_activity` and `_payout`
+    One statement: the pool row with its participants, its latest activity and its payout aggregated beside
+    it as JSON arrays (positional, in the order `_participant`, `_activity` and `_payout`
     read them). Amounts travel as strings, times as ISO 8601 with their offset."""
-    chosen = _chosen_pool(address, pool_id).subquery("chosen")
     people = _json_list(
         func.json_build_array(
             participants.c.seat,
@@ -142,7 +141,7 @@ def pool_detail(
         participants.c.seat.asc().nulls_last(),
         participants.c.id.asc(),
         source=participants.outerjoin(profiles, profiles.c.wallet == participants.c.wallet),
-        where=participants.c.pool_id == chosen.c.id,
+        where=participants.c.pool_id == pools.c.id,
     )
     # The latest ACTIVITY_SHOWN rows by the (pool_id, block_time) index, then aggregated in the same order.
     recent = (
@@ -155,10 +154,10 @@ def pool_detail(
             activity.c.slot,
             activity.c.block_time,
         )
-        .where(activity.c.pool_id == chosen.c.id)
+        .where(activity.c.pool_id == pools.c.id)
         .order_by(activity.c.block_time.desc(), activity.c.id.desc())
         .limit(ACTIVITY_SHOWN)
-        .correlate(chosen)
+        .correlate(pools)
         .subquery("recent")
     )
     history = _json_list(
@@ -188,21 +187,11 @@ def pool_detail(
                 pool_payouts.c.block_time,
             )
         )
-        .where(pool_payouts.c.pool_id == chosen.c.id)
+        .where(pool_payouts.c.pool_id == pools.c.id)
         .scalar_subquery()
     )
-    row = (
-        conn.execute(
-            select(
-                chosen,
-                people.label("people"),
-                history.label("history"),
-                payout.label("payout"),
-            )
-        )
-        .mappings()
-        .first()
-    )
+    lists = (people.label("people"), history.label("history"), payout.label("payout"))
+    row = conn.execute(_chosen_pool(address, pool_id, *lists)).mappings().first()
     if row is None:
         return None
     activities = [_activity(item) for item in row["history"]]
