@@ -3,8 +3,8 @@
 * `statements` (default): for each route, the median per request of the connect through pgBouncer, each
   statement (timed around pg8000's cursor.execute, so a statement's round trip and pg8000's decoding of its
   rows), the commit and the close, and what is left: Python work outside the driver.
-* `cprofile ROUTE`: cProfile of ROUTE's requests, with FastAPI's worker-thread hop made inline (profiling only:
-  cProfile sees one thread) and the top functions by own and cumulative time.
+* `cprofile ROUTE`: cProfile of ROUTE's requests, with FastAPI's worker-thread hop made inline (for the
+  profile only: cProfile sees one thread), and the top functions by own and cumulative time.
 
 Same set-up as the figure (bench/api_latency.py). Needs the local stack (`dev/stack.sh start`).
 Run: .venv/bin/python -m bench.api_profile [statements|cprofile list|detail|join|health] [requests]
@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench import api_latency
-from bench.api_latency import bare_transaction, expect, invoke, join_report
+from bench.api_latency import bare_transaction, expect, join_report
+from tests.api.chain_api import invoke
 
 Timeline = list[tuple[str, float]]
 _current: Timeline | None = None
@@ -106,7 +107,7 @@ def statements_report(actions: dict[str, Callable[[], object]], requests: int) -
 
 @contextmanager
 def inline_threadpool() -> Iterator[None]:
-    """FastAPI runs sync routes and dependencies through starlette's run_in_threadpool; inline for cProfile."""
+    """FastAPI runs sync routes and dependencies through run_in_threadpool; inline, for cProfile only."""
     import fastapi.dependencies.utils
     import fastapi.routing
 
