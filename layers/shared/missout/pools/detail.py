@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, func, literal_column, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -91,14 +92,14 @@ _DETAIL_COLUMNS = (
 )
 
 
-def _chosen_pool(address: str | None, pool_id: int | None, *lists: ColumnElement[Any]) -> Select[Any]:
+def _chosen_pool(by_id: bool, *lists: ColumnElement[Any]) -> Select[Any]:
     query = select(*POOL_ROW_COLUMNS, *_DETAIL_COLUMNS, *lists).join(mints, mints.c.address == pools.c.mint)
-    if pool_id is not None:
-        return query.where(pools.c.id == pool_id).limit(1)
+    if by_id:
+        return query.where(pools.c.id == bindparam("pool_id")).limit(1)
     # The live pool at the address; a closed pool's address may be re-used (docs/program.md §2.4), and
     # without a live one the most recent closed one is shown. Earlier ones are reachable by id.
     return (
-        query.where(pools.c.pool_address == address)
+        query.where(pools.c.pool_address == bindparam("address"))
         .order_by(pools.c.status.in_(TERMINAL_POOL_STATUSES), pools.c.created_at.desc(), pools.c.id.desc())
         .limit(1)
     )
@@ -121,14 +122,10 @@ def _exact(amount: ColumnElement[Any]) -> ColumnElement[str]:
     return cast(amount, Text)
 
 
-def pool_detail(
-    conn: Connection, *, address: str | None = None, pool_id: int | None = None
-) -> PoolDetail | None:
-    """The live pool at `address`, or the pool with `pool_id` (live or not).
-
-    One statement: the pool row with its participants, its latest activity and its payout aggregated beside
-    it as JSON arrays (positional, in the order `_participant`, `_activity` and `_payout`
-    read them). Amounts travel as strings, times as ISO 8601 with their offset."""
+@cache
+def _detail_statement(by_id: bool) -> Select[Any]:
+    """Built once per process: building it costs a millisecond of Python, per request otherwise. The JSON
+    arrays are positional, in the order `_participant`, `_activity` and `_payout` read them."""
     people = _json_list(
         func.json_build_array(
             participants.c.seat,
@@ -190,8 +187,20 @@ def pool_detail(
         .where(pool_payouts.c.pool_id == pools.c.id)
         .scalar_subquery()
     )
-    lists = (people.label("people"), history.label("history"), payout.label("payout"))
-    row = conn.execute(_chosen_pool(address, pool_id, *lists)).mappings().first()
+    return _chosen_pool(by_id, people.label("people"), history.label("history"), payout.label("payout"))
+
+
+def pool_detail(
+    conn: Connection, *, address: str | None = None, pool_id: int | None = None
+) -> PoolDetail | None:
+    """The live pool at `address`, or the pool with `pool_id` (live or not).
+
+    One statement (`_detail_statement`): the pool row with its participants, its latest activity and its
+    payout aggregated beside it as JSON arrays. Amounts travel as strings, times as ISO 8601 with their
+    offset."""
+    by_id = pool_id is not None
+    parameters = {"pool_id": pool_id} if by_id else {"address": address}
+    row = conn.execute(_detail_statement(by_id), parameters).mappings().first()
     if row is None:
         return None
     activities = [_activity(item) for item in row["history"]]
