@@ -33,8 +33,12 @@ Reasons (the closed set; the first that applies is returned, in this order):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from missout.chain.accounts import PoolAccount, PoolStatus, StatusReason
+from missout.chain.pool_constants import PoolStatus, StatusReason
+
+if TYPE_CHECKING:
+    from missout.chain.accounts import PoolAccount
 
 U64_MAX = 2**64 - 1
 FEE_DENOMINATOR = 10_000  # basis points (docs/program.md §5.1)
