@@ -4,6 +4,9 @@ the chain exactly as the program picked it."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from solders.pubkey import Pubkey
@@ -16,7 +19,8 @@ from missout.chain.instructions import (
     build_unlock_pool,
 )
 from missout.pools.fairness import recompute_draw
-from tests.api.chain_api import invoke
+from tests.api.chain_api import api_event, invoke
+from tests.support.stack import REPO
 from tests.support.verify_world import VerifyWorld
 from tools.verify_draw import main as verify_draw_main
 
@@ -100,3 +104,53 @@ def test_verify_draw_tool_refuses_an_undrawn_pool(
     _, pool = world.create_pool()
     assert verify_draw_main([str(pool), "--rpc", os.environ["SOLANA_RPC_URLS"]]) == 2
     assert "no winner has been drawn" in capsys.readouterr().err
+
+
+# A fresh interpreter that imports nothing but the API handler, then serves one fairness request: the chain
+# stack must be absent after the import and present (and working) after the request.
+_COLD_CHILD = """
+import json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+chain_stack = ("solana", "httpx", "solders", "missout.chain.switchboard", "missout_api.onchain.fairness")
+before = [m for m in chain_stack if m in sys.modules]
+event = json.loads(sys.argv[1])
+response = api.handler(event, lambda_context("api", 29))
+after = [m for m in chain_stack if m in sys.modules]
+result = {"before": before, "after": after, "status": response["statusCode"], "body": response["body"]}
+print(json.dumps(result))
+"""
+
+
+def test_fairness_from_a_cold_process_loads_the_chain_stack_on_first_use(world: VerifyWorld) -> None:
+    pool = _drawn_pool(world)
+    # The world's fixtures put the database and the served chain into this process's environment.
+    names = ("DATABASE_URL", "SOLANA_RPC_URLS", "PROGRAM_ID", "DEV_WALLET_PUBKEY", "TREASURY_WALLET_PUBKEY")
+    env = {name: os.environ[name] for name in names}
+    env |= {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("layers/shared", "functions/api", "dev")),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    event = api_event("GET", f"/api/pools/{pool}/fairness")
+    done = subprocess.run(
+        [sys.executable, "-c", _COLD_CHILD, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["before"] == []
+    assert result["status"] == 200, result["body"]
+    assert json.loads(result["body"])["matches"] is True
+    assert set(result["after"]) == {
+        "solana",
+        "httpx",
+        "solders",
+        "missout.chain.switchboard",
+        "missout_api.onchain.fairness",
+    }
