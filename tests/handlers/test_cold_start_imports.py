@@ -3,9 +3,13 @@ leaves its chain stack to the routes that need it (loaded on first use, and by S
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.database import TestDatabase
 
 REPO = Path(__file__).resolve().parents[2]
 PATHS = [REPO / "layers" / "shared", REPO / "functions" / "api", REPO / "functions" / "monitor"]
@@ -61,3 +65,50 @@ def test_snapstart_warm_up_loads_the_whole_chain_stack() -> None:
     )
     assert [m for m in API_CHAIN_STACK if m not in loaded] == []
     assert "boto3" not in loaded
+
+
+# The first requests most environments serve: the database reads. Deferring the chain stack is only a saving
+# if they never load it; a fresh interpreter serves each through the real handler and says what got loaded.
+_READS_CHILD = """
+import copy, json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+template = json.load(open(sys.argv[1]))
+statuses = []
+for path in ("/health", "/api/pools", "/api/pools/11111111111111111111111111111112"):
+    event = copy.deepcopy(template)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    statuses.append(api.handler(event, lambda_context("api", 29))["statusCode"])
+loaded = sorted(m for m in sys.argv[2].split(",") if m in sys.modules)
+print(json.dumps({"statuses": statuses, "loaded": loaded}))
+"""
+
+
+def test_the_database_reads_never_load_the_chain_stack(test_database: TestDatabase) -> None:
+    env = {
+        "PYTHONPATH": os.pathsep.join(str(p) for p in (*PATHS, REPO / "dev")),
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": test_database.pooled_url,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _READS_CHILD,
+            str(REPO / "events" / "api_get_pools.json"),
+            ",".join(API_CHAIN_STACK),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
+    assert result["loaded"] == []
