@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from solders.pubkey import Pubkey
@@ -20,7 +18,7 @@ from missout.chain.instructions import (
 )
 from missout.pools.fairness import recompute_draw
 from tests.api.chain_api import api_event, invoke
-from tests.support.stack import REPO
+from tests.support.fresh_process import run_fresh
 from tests.support.verify_world import VerifyWorld
 from tools.verify_draw import main as verify_draw_main
 
@@ -127,23 +125,8 @@ def test_fairness_from_a_cold_process_loads_the_chain_stack_on_first_use(world: 
     pool = _drawn_pool(world)
     # The world's fixtures put the database and the served chain into this process's environment.
     names = ("DATABASE_URL", "SOLANA_RPC_URLS", "PROGRAM_ID", "DEV_WALLET_PUBKEY", "TREASURY_WALLET_PUBKEY")
-    env = {name: os.environ[name] for name in names}
-    env |= {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("layers/shared", "functions/api", "dev")),
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
     event = api_event("GET", f"/api/pools/{pool}/fairness")
-    done = subprocess.run(
-        [sys.executable, "-c", _COLD_CHILD, json.dumps(event)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_fresh(_COLD_CHILD, json.dumps(event), env={name: os.environ[name] for name in names})
     assert result["before"] == []
     assert result["status"] == 200, result["body"]
     assert json.loads(result["body"])["matches"] is True

@@ -3,17 +3,9 @@ leaves its chain stack to the routes that need it (loaded on first use, and by S
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from tests.support.database import TestDatabase
-
-REPO = Path(__file__).resolve().parents[2]
-PATHS = [REPO / "layers" / "shared", REPO / "functions" / "api", REPO / "functions" / "monitor"]
-
+from tests.support.fresh_process import run_fresh
+from tests.support.stack import REPO
 
 # What only the chain routes (reports, fairness) need: never imported by `import missout_api.handler`.
 API_CHAIN_STACK = (
@@ -32,10 +24,8 @@ API_CHAIN_STACK = (
 
 
 def _modules_after_import(module: str, then: str = "") -> set[str]:
-    code = f"import sys, {module}\n{then}\nprint('\\n'.join(sorted(sys.modules)))"
-    env = {"PYTHONPATH": ":".join(str(p) for p in PATHS), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
+    code = f"import json, sys, {module}\n{then}\nprint(json.dumps({{'modules': sorted(sys.modules)}}))"
+    return set(run_fresh(code, env={})["modules"])
 
 
 def test_monitor_handler_does_not_import_fastapi_or_starlette() -> None:
@@ -88,27 +78,9 @@ print(json.dumps({"statuses": statuses, "loaded": loaded}))
 
 
 def test_the_database_reads_never_load_the_chain_stack(test_database: TestDatabase) -> None:
-    env = {
-        "PYTHONPATH": os.pathsep.join(str(p) for p in (*PATHS, REPO / "dev")),
-        "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": test_database.pooled_url,
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _READS_CHILD,
-            str(REPO / "events" / "api_get_pools.json"),
-            ",".join(API_CHAIN_STACK),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    template = str(REPO / "events" / "api_get_pools.json")
+    result = run_fresh(
+        _READS_CHILD, template, ",".join(API_CHAIN_STACK), env={"DATABASE_URL": test_database.pooled_url}
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
     assert result["loaded"] == []
