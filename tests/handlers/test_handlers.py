@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
+import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +72,43 @@ def test_error_events_are_problems(
     assert body["status"] == status
     if field:
         assert body["errors"][0]["field"] == field
+
+
+def test_the_api_handler_finds_its_loop_after_asyncio_run_and_in_any_thread_without_warnings(
+    app_database: TestDatabase,
+) -> None:
+    """`asyncio.run` leaves its thread without a current loop, and worker threads never had one; the
+    handler must still answer, and without the DeprecationWarning Python 3.12 gives for a missing loop."""
+
+    async def nothing() -> None:
+        return None
+
+    answers: list[int] = []
+
+    def invoke_strictly() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            answers.append(_invoke_api("api_get_health.json")["statusCode"])
+            asyncio.run(nothing())  # what another library in the same process may do between calls
+            answers.append(_invoke_api("api_get_health.json")["statusCode"])
+
+    invoke_strictly()
+    worker = threading.Thread(target=invoke_strictly)
+    worker.start()
+    worker.join(timeout=60)
+    assert answers == [200, 200, 200, 200]
+
+
+def test_importing_the_api_handler_gives_no_deprecation_warning() -> None:
+    """Mangum's constructor asks for the current loop at import; on Python 3.12 that warns unless the handler
+    has set one first (run under both interpreters by `make test` and `make test-py312`)."""
+    repo = Path(__file__).resolve().parents[2]
+    paths = [repo / "layers" / "shared", repo / "functions" / "api"]
+    done = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", "import missout_api.handler"],
+        env={"PYTHONPATH": ":".join(str(p) for p in paths), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

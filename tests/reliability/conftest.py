@@ -31,9 +31,9 @@ NOT_COVERED = [
     "schemathesis over the whole OpenAPI schema with every check: lives with the API "
     "(tests/api/test_openapi_contract.py, issue 15), not repeated here",
     "the verifier fuzz lives with the verifier (tests/chain/test_verify_fuzz.py, issue 10), not here",
-    "the join load writes through the API's own database functions (reports.claim_signature, "
-    "reports.mark_joined) but seats the joiner itself: the route seats from a verified chain read "
-    "(records.sync_pool_from_chain), which the database faults do not exercise",
+    "the database faults' join load records what the join route records after verification "
+    "(claim_signature, sync_pool_from_chain from a model chain's state, mark_joined), without the "
+    "verification's chain round trips; the RPC faults verify every join against the local chain",
 ]
 
 

@@ -76,7 +76,7 @@ def _load_with_fault(
     pool_ids = seed_pools(direct_engine, pools)
     settings = DatabaseSettings(url=pooler.url, pgbouncer="true", connect_timeout_s=5)
     engine = build_engine(plan_connection(pooler.url, pgbouncer="true"), settings)
-    plan = JoinPlan(pool_ids)
+    plan = JoinPlan(direct_engine, pool_ids)
     restored_at = [0.0]
 
     def inject() -> None:

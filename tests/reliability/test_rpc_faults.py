@@ -19,6 +19,8 @@ from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig, RpcUnavailable
 from missout.chain.verify import verify_join_pool
 from missout.db import app_engine
 from missout.db.tables import activity, participants
+from missout.pools.chain_state import read_pool_state
+from missout.pools.records import ChainPool
 from missout.settings import database_settings
 from tests.chain.rpc_server import refused_url, scripted_rpc
 from tests.reliability.servers import serve, slow_node
@@ -67,22 +69,26 @@ async def test_joins_are_verified_and_recorded_exactly_despite_a_faulty_primary(
     fault: str, app_database: TestDatabase, direct_engine: Engine, fault_report: list[dict[str, Any]]
 ) -> None:
     faulty, how = FAULTS[fault]
-    insert_mint(direct_engine)
     async with verify_world() as world, serve(create_rpc_app(world.chain)) as chain_url, faulty() as primary:
+        insert_mint(direct_engine, address=str(world.mint))
         _, pool = world.create_pool(max_participants=20)
-        pool_id = insert_pool(
-            direct_engine,
-            pool_address=str(pool),
-            entry_amount=ENTRY,
-            total_amount=ENTRY,
-            max_participants=20,
-            create_signature=SIG(77),
-        )
         players = [world.wallet() for _ in range(JOINS_PER_FAULT)]
         on_chain = {str(p.pubkey()): world.join(pool, p) for p in players}
         endpoints = RpcEndpoints([primary, chain_url], CONFIG)
         committed = unavailable = 0
         async with endpoints.session() as rpc:
+            created = await read_pool_state(rpc, world.program_id, pool)
+            pool_id = insert_pool(  # the row a registration writes; seats come from each join's sync
+                direct_engine,
+                pool_address=str(pool),
+                mint=str(world.mint),
+                creator_wallet=str(created.pool.creator),
+                entry_amount=ENTRY,
+                total_amount=ENTRY,
+                max_participants=20,
+                start_time=created.pool.start_at,
+                create_signature=SIG(77),
+            )
             for n, player in enumerate(players):
                 try:
                     verified = await verify_join_pool(
@@ -94,11 +100,14 @@ async def test_joins_are_verified_and_recorded_exactly_despite_a_faulty_primary(
                         fetcher=rpc,
                         clock=world.now,
                     )
+                    # As the API: the pool's accounts read after the verified transaction, then recorded.
+                    state = await read_pool_state(rpc, world.program_id, pool, min_slot=verified.slot)
                 except RpcUnavailable:
                     unavailable += 1  # the API answers 503: acceptable, but it must not happen here
                     continue
                 assert verified.amount == ENTRY
-                join = Join(n, pool_id, str(player.pubkey()), str(verified.signature))
+                read = ChainPool(state.pool, state.participants, state.vault_balance or 0, state.slot)
+                join = Join(n, pool_id, str(player.pubkey()), str(verified.signature), read)
                 outcome = attempt_join(join, app_engine(), database_settings())
                 committed += outcome == "committed"
     primary_stats = endpoints.stats()[0]
@@ -106,7 +115,11 @@ async def test_joins_are_verified_and_recorded_exactly_despite_a_faulty_primary(
     with direct_engine.connect() as conn:
         seats = {
             (row.wallet, row.join_signature)
-            for row in conn.execute(select(participants).where(participants.c.pool_id == pool_id))
+            for row in conn.execute(
+                select(participants).where(
+                    participants.c.pool_id == pool_id, participants.c.join_signature.is_not(None)
+                )
+            )
         }
         amounts = conn.execute(select(activity.c.amount).where(activity.c.pool_id == pool_id)).scalars().all()
     wrong = len(seats - set(on_chain.items())) + sum(1 for a in amounts if a != ENTRY)

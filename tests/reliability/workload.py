@@ -1,20 +1,23 @@
 """The join write load shared by the reliability suite and the connection-storm benchmark.
 
-`record_join_sql` writes what a recorded join writes, in one transaction through the app's own
-`transaction()` helper, and does so through the same database functions the API's join route uses
-(`missout.pools.reports`): `claim_signature` (the replay guard and the activity row) and `mark_joined` (the
-join's proof on its seat), so the load and the route cannot drift apart. Only the seat and the pool's
-counters are written here: the route takes them from the chain (`records.sync_pool_from_chain` with the
-verified pool and participant accounts), and calling the route itself would put a chain round trip and a
-signature verification on every request, while the storm measures the database side.
+A join lands on the chain first, then its report is recorded, as in the API: `ModelChain` holds the seeded
+pools' chain side (each join appended under its pool's lock, as the program's account write lock orders
+them, at a new slot), and `record_join` writes exactly what the API's join route writes for a verified join
+on a known pool (`missout.pools.reporting`): the replay guard and the activity row
+(`reports.claim_signature`), the pool's row and seats from the chain state read after the join
+(`records.sync_pool_from_chain`), and the join's proof on its seat (`reports.mark_joined`). Only the
+verification itself is left out: it is chain round trips and signature checks, while the storm measures the
+database side (the verifier has its own figures and its own reliability test, `test_rpc_faults.py`).
 
 `audit` then reads everything back over the direct URL and counts, per attempted join, whether all of its
 rows are there, none are, or only some (half-written: must never happen), and whether every pool's counters
-still equal its seats.
+still equal its seats. A join whose report failed keeps its seat (the chain has it; the next sync writes
+it), but none of its report's rows: that is a clean failure, as in production.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -23,14 +26,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, insert, select, update
+from solders.pubkey import Pubkey
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from missout.chain.accounts import MAX_PARTICIPANTS, ParticipantsAccount, PoolAccount, PoolStatus
 from missout.db.tables import activity, mints, participants, pools, used_signatures
 from missout.db.transaction import DatabaseUnavailable, transaction
-from missout.pools import reports
+from missout.pools import records, reports
+from missout.pools.records import ChainPool
 from missout.pools.reports import Action
 from missout.settings import DatabaseSettings
+from tests.lifecycle.states import pool_account
 from tests.support.factories import SIG, key
 
 ENTRY = 20_000_000
@@ -55,11 +62,13 @@ class Join:
     pool_id: int
     wallet: str
     signature: str
+    state: ChainPool  # the pool as read from the chain after this join landed
 
 
 def seed_pools(engine: Engine, count: int) -> list[int]:
-    """`count` open pools with one seat taken (the creator's), written over `engine` (the direct URL)."""
-    now = datetime.now(UTC)
+    """`count` open pools, each with its creator seated (seat 0), written over `engine` (the direct URL) as
+    a registered pool's rows look. Start times are whole seconds, as the chain keeps them."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     with engine.begin() as conn:
         conn.execute(
             insert(mints).values(address=WORKLOAD_MINT, token_program="spl-token", decimals=6, symbol="LOAD")
@@ -75,40 +84,115 @@ def seed_pools(engine: Engine, count: int) -> list[int]:
                 "lock_duration_seconds": 300,
                 "status": "open",
                 "total_amount": ENTRY,
-                "start_time": now - timedelta(minutes=1),
+                "start_time": start,
                 "create_signature": SIG(_SIGNATURE_BASE - 1 - n),
             }
             for n in range(count)
         ]
-        ids = conn.execute(insert(pools).returning(pools.c.id), rows).scalars().all()
-    return [int(i) for i in ids]
+        ids = [int(i) for i in conn.execute(insert(pools).returning(pools.c.id), rows).scalars().all()]
+        conn.execute(
+            insert(participants),
+            [
+                {"pool_id": i, "wallet": r["creator_wallet"], "seat": 0}
+                for i, r in zip(ids, rows, strict=True)
+            ],
+        )
+    return ids
+
+
+@dataclass
+class _ChainSide:
+    lock: threading.Lock
+    account: PoolAccount
+    wallets: list[Pubkey]
+
+
+class ModelChain:
+    """The seeded pools as the chain holds them. A join lands under its pool's lock (the program's account
+    write lock orders joins the same way), at a slot of its own, and yields the pool as a read after it would
+    see it: the decoded pool and participant accounts and the vault's balance."""
+
+    def __init__(self, engine: Engine, pool_ids: Sequence[int]) -> None:
+        self._slots = itertools.count(1)  # atomic under the GIL
+        self._pools: dict[int, _ChainSide] = {}
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(pools.c.id, pools.c.mint, pools.c.creator_wallet, pools.c.start_time).where(
+                    pools.c.id.in_(list(pool_ids))
+                )
+            ).all()
+        for row in found:
+            creator = Pubkey.from_string(row.creator_wallet)
+            started = int(row.start_time.timestamp())
+            account = pool_account(
+                pool_id=row.id,
+                mint=Pubkey.from_string(row.mint),
+                creator=creator,
+                start_time=started,
+                expire_time=started + 604_800,  # the template's join window (`duration`)
+                max_participants=SEATS_PER_POOL + 1,
+                lock_duration=300,
+                amount=ENTRY,
+                total_amount=ENTRY,
+                total_volume=ENTRY,
+                total_joins=1,
+            )
+            self._pools[row.id] = _ChainSide(threading.Lock(), account, [creator])
+
+    def land_join(self, pool_id: int, wallet: str) -> ChainPool:
+        side = self._pools[pool_id]
+        with side.lock:
+            if len(side.wallets) >= side.account.max_participants:
+                raise PoolFull(f"pool {pool_id} is full")
+            side.wallets.append(Pubkey.from_string(wallet))
+            seated = len(side.wallets)
+            now = int(time.time())
+            full = seated == side.account.max_participants
+            side.account = dataclasses.replace(
+                side.account,
+                total_amount=ENTRY * seated,
+                total_volume=ENTRY * seated,
+                total_joins=seated,
+                last_join_time=now,
+                status=PoolStatus.LOCKED if full else PoolStatus.OPEN,
+                lock_start_time=now if full else 0,
+            )
+            listed = tuple(side.wallets) + (Pubkey.default(),) * (MAX_PARTICIPANTS - seated)
+            return ChainPool(
+                pool=side.account,
+                participants=ParticipantsAccount(slots=listed, count=seated),
+                vault_balance=side.account.total_amount,
+                slot=next(self._slots),
+            )
 
 
 class JoinPlan:
     """Hands out joins spread over the seeded pools (consecutive joins hit different pools, as many players
-    joining many pools would), thread-safe: `itertools.count` is atomic under the GIL. Every join has a wallet
-    and a signature of its own."""
+    joining many pools would), thread-safe. Every join has a wallet and a signature of its own, and has
+    landed on the model chain before it is handed out."""
 
-    def __init__(self, pool_ids: Sequence[int]) -> None:
+    def __init__(self, engine: Engine, pool_ids: Sequence[int]) -> None:
         self._pool_ids = list(pool_ids)
         self._counter = itertools.count()
+        self.chain = ModelChain(engine, pool_ids)
 
     def next(self) -> Join:
-        # Only committed joins take seats (a failed attempt takes a number, not a seat); a pool that does fill
-        # up makes `record_join_sql` raise PoolFull, counted as an error.
+        # A pool that fills up makes `land_join` raise PoolFull, counted as an error.
         n = next(self._counter)
+        pool_id = self._pool_ids[n % len(self._pool_ids)]
+        wallet = key(_WALLET_KEY_BASE + n)
         return Join(
             number=n,
-            pool_id=self._pool_ids[n % len(self._pool_ids)],
-            wallet=key(_WALLET_KEY_BASE + n),
+            pool_id=pool_id,
+            wallet=wallet,
             signature=SIG(_SIGNATURE_BASE + n),
+            state=self.chain.land_join(pool_id, wallet),
         )
 
 
-def record_join_sql(conn: Connection, join: Join) -> None:
-    """What recording a verified join writes, through the API's own database functions where they do not
-    need a chain read (see the module doc): the replay guard and the activity row, then the seat, then the
-    join's proof on it."""
+def record_join(conn: Connection, join: Join) -> None:
+    """What the API records for a verified join on a known pool (`reporting._record`): the replay guard and
+    the activity row, then the pool and its seats from the chain state, then the join's proof on its seat."""
     now = datetime.now(UTC)
     claimed = reports.claim_signature(
         conn,
@@ -116,28 +200,13 @@ def record_join_sql(conn: Connection, join: Join) -> None:
         action=Action.JOIN,
         pool_id=join.pool_id,
         wallet=join.wallet,
-        amount=ENTRY,  # every seeded pool's entry
-        slot=1,
+        amount=join.state.pool.amount,
+        slot=join.state.slot,
         block_time=now,
     )
     if not claimed:
         raise RuntimeError(f"{join.signature} was recorded twice: the workload's signatures are unique")
-    # Stand-in for `records.sync_pool_from_chain`: the chain's participant list appends the joiner, so its
-    # index is the new count minus one (the creator is 0). The row lock orders concurrent joins as the
-    # program's account lock does.
-    seated = conn.execute(
-        update(pools)
-        .where(pools.c.id == join.pool_id, pools.c.participants_count < pools.c.max_participants)
-        .values(
-            participants_count=pools.c.participants_count + 1,
-            total_amount=pools.c.total_amount + pools.c.entry_amount,
-            updated_at=func.now(),
-        )
-        .returning(pools.c.participants_count)
-    ).one_or_none()
-    if seated is None:
-        raise PoolFull(f"pool {join.pool_id} is full")
-    conn.execute(insert(participants).values(pool_id=join.pool_id, wallet=join.wallet, seat=seated[0] - 1))
+    records.sync_pool_from_chain(conn, join.pool_id, join.state)
     reports.mark_joined(conn, join.pool_id, join.wallet, join.signature, now)
 
 
@@ -145,7 +214,7 @@ def attempt_join(join: Join, engine: Engine, settings: DatabaseSettings) -> Outc
     """One request as the API would serve it: committed, or a clean `DatabaseUnavailable` (-> 503)."""
     try:
         with transaction(engine, settings) as conn:
-            record_join_sql(conn, join)
+            record_join(conn, join)
     except DatabaseUnavailable:
         return "unavailable"
     return "committed"
@@ -216,20 +285,20 @@ def _chunks(items: list[Join], size: int = 2_000) -> Iterable[list[Join]]:
 
 
 def inconsistent_pools(conn: Connection, pool_ids: Sequence[int]) -> int:
+    """Pools whose count or pot differs from their seated rows (the creator's seat included)."""
     seats = (
         select(participants.c.pool_id, func.count().label("seats"))
+        .where(participants.c.seat.is_not(None))
         .group_by(participants.c.pool_id)
         .subquery()
     )
+    seated = func.coalesce(seats.c.seats, 0)
     mismatched = (
         select(func.count())
         .select_from(pools.outerjoin(seats, seats.c.pool_id == pools.c.id))
         .where(
             pools.c.id.in_(list(pool_ids)),
-            (
-                (pools.c.participants_count != 1 + func.coalesce(seats.c.seats, 0))
-                | (pools.c.total_amount != pools.c.entry_amount * (1 + func.coalesce(seats.c.seats, 0)))
-            ),
+            (pools.c.participants_count != seated) | (pools.c.total_amount != pools.c.entry_amount * seated),
         )
     )
     return int(conn.execute(mismatched).scalar_one())

@@ -8,6 +8,7 @@ anyway, since the engine is lazy and keeps no pool behind pgBouncer.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,24 +19,29 @@ from missout.observability import logger
 from missout_api import snapstart
 from missout_api.app import create_app
 
-# Mangum base64-encodes any body whose type is not in its text list; problem+json is not in the default one,
-# so without this every error would reach clients as base64 (caught by the handler tests).
-_TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
-_app = create_app()
-_asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
-# SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.
-snapstart.register(_app)
+_loops = threading.local()
 
 
 def _ensure_event_loop() -> None:
     """Mangum runs the app on `asyncio.get_event_loop()`, which fails once anything in the process has run
-    `asyncio.run` (it leaves the thread without a current loop) and in any thread but the main one."""
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = None
+    `asyncio.run` (it leaves the thread without a current loop) and in any thread but the main one. Each
+    thread keeps one loop of its own and sets it before every call, so Mangum always finds a current loop.
+    (Asking `get_event_loop()` first would warn on Python 3.12 whenever none is set.)"""
+    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
     if loop is None or loop.is_closed():
-        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = asyncio.new_event_loop()
+        _loops.loop = loop
+    asyncio.set_event_loop(loop)
+
+
+# Mangum base64-encodes any body whose type is not in its text list; problem+json is not in the default one,
+# so without this every error would reach clients as base64 (caught by the handler tests).
+_TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
+_app = create_app()
+_ensure_event_loop()  # Mangum's constructor asks for the current loop too
+_asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
+# SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.
+snapstart.register(_app)
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
