@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from missout.chain.accounts import MAX_PARTICIPANTS
+from missout.chain.pool_constants import MAX_PARTICIPANTS
 from missout.chain.send.outcome import LIVE_INTENT_STATUSES, IntentStatus
 
 # Pool statuses and reasons are defined once, next to their on-chain twins (re-exported for older callers).

@@ -33,9 +33,13 @@ Reasons (the closed set; the first that applies is returned, in this order):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from missout.chain.accounts import PoolAccount, PoolStatus, StatusReason
+from missout.chain.pool_constants import PoolStatus, StatusReason
 from missout.pools.split import U64_MAX, SplitOverflow, payout_split
+
+if TYPE_CHECKING:
+    from missout.chain.accounts import PoolAccount
 
 RANDOMNESS_DEADLINE_SLOTS = 3_000  # docs/program.md §4.5
 
