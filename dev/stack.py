@@ -495,6 +495,10 @@ def bootstrap(cfg: Config, bin_dir: Path) -> None:
         f"SELECT 'CREATE ROLE {APP_ROLE}' WHERE NOT EXISTS "  # noqa: S608
         f"(SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') \\gexec\n"
         f"ALTER ROLE {APP_ROLE} WITH LOGIN CREATEDB PASSWORD {sql_literal(cfg.password)};\n"
+        # Tests and benchmarks drop their throw-away databases WITH (FORCE) as this role. PostgreSQL 15 then
+        # checks its right to end every session in that database, and an autovacuum worker that has just
+        # started there belongs to no role: without pg_signal_backend the drop fails now and then.
+        f"GRANT pg_signal_backend TO {APP_ROLE};\n"
         f"{role_defaults}"
         f"SELECT 'CREATE DATABASE {APP_DB} OWNER {APP_ROLE}' WHERE NOT EXISTS "
         f"(SELECT FROM pg_database WHERE datname = '{APP_DB}') \\gexec\n"

@@ -4,6 +4,7 @@ the chain exactly as the program picked it."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from solders.pubkey import Pubkey
@@ -16,7 +17,8 @@ from missout.chain.instructions import (
     build_unlock_pool,
 )
 from missout.pools.fairness import recompute_draw
-from tests.api.chain_api import invoke
+from tests.api.chain_api import api_event, invoke
+from tests.support.fresh_process import run_fresh
 from tests.support.verify_world import VerifyWorld
 from tools.verify_draw import main as verify_draw_main
 
@@ -100,3 +102,38 @@ def test_verify_draw_tool_refuses_an_undrawn_pool(
     _, pool = world.create_pool()
     assert verify_draw_main([str(pool), "--rpc", os.environ["SOLANA_RPC_URLS"]]) == 2
     assert "no winner has been drawn" in capsys.readouterr().err
+
+
+# A fresh interpreter that imports nothing but the API handler, then serves one fairness request: the chain
+# stack must be absent after the import and present (and working) after the request.
+_COLD_CHILD = """
+import json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+chain_stack = ("solana", "httpx", "solders", "missout.chain.switchboard", "missout_api.onchain.fairness")
+before = [m for m in chain_stack if m in sys.modules]
+event = json.loads(sys.argv[1])
+response = api.handler(event, lambda_context("api", 29))
+after = [m for m in chain_stack if m in sys.modules]
+result = {"before": before, "after": after, "status": response["statusCode"], "body": response["body"]}
+print(json.dumps(result))
+"""
+
+
+def test_fairness_from_a_cold_process_loads_the_chain_stack_on_first_use(world: VerifyWorld) -> None:
+    pool = _drawn_pool(world)
+    # The world's fixtures put the database and the served chain into this process's environment.
+    names = ("DATABASE_URL", "SOLANA_RPC_URLS", "PROGRAM_ID", "DEV_WALLET_PUBKEY", "TREASURY_WALLET_PUBKEY")
+    event = api_event("GET", f"/api/pools/{pool}/fairness")
+    result = run_fresh(_COLD_CHILD, json.dumps(event), env={name: os.environ[name] for name in names})
+    assert result["before"] == []
+    assert result["status"] == 200, result["body"]
+    assert json.loads(result["body"])["matches"] is True
+    assert set(result["after"]) == {
+        "solana",
+        "httpx",
+        "solders",
+        "missout.chain.switchboard",
+        "missout_api.onchain.fairness",
+    }

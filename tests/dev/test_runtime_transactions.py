@@ -13,7 +13,15 @@ from solders.system_program import TransferParams, transfer
 from localnet.chain_clock import MAX_PROCESSING_AGE
 from localnet.fees import compute_budget_of, transaction_fee
 from localnet.runtime import LocalChain, PreflightFailed, SignatureVerificationFailed, TransactionRejected
-from localnet.spl_token import unpack_token_account
+from localnet.spl_token import (
+    TOKEN_2022_ATA_LEN,
+    TOKEN_2022_PROGRAM_ID,
+    TOKEN_ACCOUNT_LEN,
+    TOKEN_PROGRAM_ID,
+    get_associated_token_address,
+    unpack_token_account,
+)
+from missout.chain.token_accounts import create_ata_idempotent
 from tests.support.funded_chain import SOL
 from tests.support.runtime_support import (
     ScriptedProgram,
@@ -256,3 +264,41 @@ def test_wall_clock_mode_moves_time_and_slots(chain: LocalChain) -> None:
     chain.advance_time(3_600)  # an explicit jump stacks on top of wall time
     chain.clock.sync_wall_clock(111.0)
     assert chain.clock.unix_timestamp == unix + 11 + 3_600
+
+
+@pytest.mark.parametrize(
+    ("token_program", "size"),
+    [(TOKEN_PROGRAM_ID, TOKEN_ACCOUNT_LEN), (TOKEN_2022_PROGRAM_ID, TOKEN_2022_ATA_LEN)],
+)
+def test_the_real_ata_program_runs_create_idempotent_next_to_a_modelled_instruction(
+    chain: LocalChain, program: ScriptedProgram, token_program: Pubkey, size: int
+) -> None:
+    """What the monitor's payout transaction relies on: `CreateIdempotent` runs in LiteSVM's ATA program
+    before a modelled instruction of the same transaction, and a repeat changes nothing and fails nothing."""
+    payer = funded(chain)
+    mint = make_mint(chain, program=token_program)
+    owner, funded_owner = Keypair().pubkey(), Keypair().pubkey()
+    ata = get_associated_token_address(owner, mint, token_program)
+    # An address someone sent lamports to before the account existed: the ATA program takes it over.
+    prefunded = get_associated_token_address(funded_owner, mint, token_program)
+    chain.airdrop(prefunded, 1_000_000)
+    creations = [create_ata_idempotent(payer.pubkey(), o, mint, token_program) for o in (owner, funded_owner)]
+    for round_ in range(2):
+        before = chain.get_balance(payer.pubkey())
+        target = Keypair().pubkey()
+        tx = signed(
+            chain, payer, [*creations, program.instruction(payer.pubkey(), target, b"write")], v0=True
+        )
+        record = chain.send_transaction(tx)
+        assert record.err is None, record.logs
+        assert chain.get_account(target) is not None  # the modelled instruction ran as well
+        for address, wallet in ((ata, owner), (prefunded, funded_owner)):
+            account = chain.get_account(address)
+            assert account is not None
+            assert (account.owner, len(account.data)) == (token_program, size)
+            assert account.lamports == chain.minimum_balance(size)
+            assert unpack_token_account(bytes(account.data)).owner == wallet
+        spent = before - chain.get_balance(payer.pubkey())
+        rent = 2 * chain.minimum_balance(size) - 1_000_000 if round_ == 0 else 0  # the repeat pays no rent
+        assert spent == record.fee + 2_000_000 + rent
+        chain.advance_slots(1)

@@ -1,20 +1,31 @@
-"""The monitor never pays for FastAPI, and neither handler touches the network or AWS at import."""
+"""The monitor never pays for FastAPI, neither handler touches the network or AWS at import, and the API
+leaves its chain stack to the routes that need it (loaded on first use, and by SnapStart's warm-up)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from tests.support.database import TestDatabase
+from tests.support.fresh_process import run_fresh
+from tests.support.stack import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-PATHS = [REPO / "layers" / "shared", REPO / "functions" / "api", REPO / "functions" / "monitor"]
+# What only the chain routes (reports, fairness) need: never imported by `import missout_api.handler`.
+API_CHAIN_STACK = (
+    "solana",
+    "solders",
+    "httpx",
+    "httpx2",
+    "missout.chain.switchboard",
+    "missout.chain.verify",
+    "missout.chain.rpc.failover",
+    "missout.chain.program",
+    "missout.pools.reporting",
+    "missout_api.onchain.fairness",
+    "missout_api.onchain.reports",
+)
 
 
-def _modules_after_import(module: str) -> set[str]:
-    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
-    env = {"PYTHONPATH": ":".join(str(p) for p in PATHS), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
+def _modules_after_import(module: str, then: str = "") -> set[str]:
+    code = f"import json, sys, {module}\n{then}\nprint(json.dumps({{'modules': sorted(sys.modules)}}))"
+    return set(run_fresh(code, env={})["modules"])
 
 
 def test_monitor_handler_does_not_import_fastapi_or_starlette() -> None:
@@ -29,3 +40,47 @@ def test_handlers_import_without_boto3() -> None:
         loaded = _modules_after_import(module)
         assert module in loaded
         assert "boto3" not in loaded
+
+
+def test_api_handler_import_leaves_the_chain_stack_to_the_routes_that_need_it() -> None:
+    loaded = _modules_after_import("missout_api.handler")
+    assert "missout_api.handler" in loaded
+    assert not [m for m in API_CHAIN_STACK if m in loaded]
+
+
+def test_snapstart_warm_up_loads_the_whole_chain_stack() -> None:
+    # What `before_snapshot` imports: a restored snapshot must not pay for any of it on its first request.
+    loaded = _modules_after_import(
+        "missout_api.handler", "from missout_api.snapstart import warm_chain_modules; warm_chain_modules()"
+    )
+    assert [m for m in API_CHAIN_STACK if m not in loaded] == []
+    assert "boto3" not in loaded
+
+
+# The first requests most environments serve: the database reads. Deferring the chain stack is only a saving
+# if they never load it; a fresh interpreter serves each through the real handler and says what got loaded.
+_READS_CHILD = """
+import copy, json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+template = json.load(open(sys.argv[1]))
+statuses = []
+for path in ("/health", "/api/pools", "/api/pools/11111111111111111111111111111112"):
+    event = copy.deepcopy(template)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    statuses.append(api.handler(event, lambda_context("api", 29))["statusCode"])
+loaded = sorted(m for m in sys.argv[2].split(",") if m in sys.modules)
+print(json.dumps({"statuses": statuses, "loaded": loaded}))
+"""
+
+
+def test_the_database_reads_never_load_the_chain_stack(test_database: TestDatabase) -> None:
+    template = str(REPO / "events" / "api_get_pools.json")
+    result = run_fresh(
+        _READS_CHILD, template, ",".join(API_CHAIN_STACK), env={"DATABASE_URL": test_database.pooled_url}
+    )
+    assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
+    assert result["loaded"] == []

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -16,6 +13,7 @@ import pytest
 from missout_api import snapstart
 from missout_api.app import create_app
 from tests.support.database import TestDatabase
+from tests.support.fresh_process import run_fresh
 from tests.support.stack import REPO
 
 # Runs in a fresh interpreter, so the socket count is this process's alone (pytest's own, the test
@@ -47,24 +45,9 @@ print(json.dumps(out))
 
 
 def _run_child(database_url: str) -> dict[str, Any]:
-    path = os.pathsep.join(str(REPO / p) for p in ("layers/shared", "functions/api", "dev", "."))
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": path,
-        "DATABASE_URL": database_url,
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(REPO / "events" / "api_get_pools.json")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    event = str(REPO / "events" / "api_get_pools.json")
+    paths = ("layers/shared", "functions/api", "dev", ".")
+    return run_fresh(_CHILD, event, env={"DATABASE_URL": database_url}, paths=paths)
 
 
 def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(test_database: TestDatabase) -> None:

@@ -4,6 +4,7 @@ ticks (`missout.monitor.run.run_tick`) with the modelled Switchboard oracle behi
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from missout.chain.instructions import (
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.send import SendPolicy
 from missout.chain.switchboard import GatewayRetryPolicy, SwitchboardConfig
+from missout.chain.switchboard.gateway import Sleep
 from missout.db.tables import crank_intents, participants, pools
 from missout.lifecycle import LifecycleSettings
 from missout.monitor.backoff import BackoffPolicy
@@ -46,11 +48,22 @@ def plenty() -> int:
 
 
 class MonitorWorld(CrankWorld):
-    def __init__(self, seed: bytes, engine: Engine, gateway_url: str = GATEWAY_URL) -> None:
-        super().__init__(seed, gateway_url=gateway_url)
+    def __init__(
+        self,
+        seed: bytes,
+        engine: Engine,
+        gateway_url: str = GATEWAY_URL,
+        *,
+        fee_accounts: bool = True,
+        token_program: Pubkey = TOKEN_PROGRAM_ID,
+    ) -> None:
+        """`fee_accounts`: the DEV wallet's and the treasury's token accounts exist from the start (as on a
+        deployment that has paid out in this mint before); otherwise the monitor has to create them."""
+        super().__init__(seed, gateway_url=gateway_url, token_program=token_program)
         self.engine = engine
-        for wallet in (self.dev, self.treasury):  # payout needs both fee accounts to exist
-            self.token_account(wallet.pubkey(), 0)
+        if fee_accounts:
+            for wallet in (self.dev, self.treasury):
+                self.token_account(wallet.pubkey(), 0)
         self._registered = 0
         self.rng = random.Random(7)
         reset_monitor_engine()  # the test database's URL was just set
@@ -83,7 +96,7 @@ class MonitorWorld(CrankWorld):
                 conn,
                 address=pool,
                 state=chain_pool,
-                mint=MintInfo(self.mint, 6, TOKEN_PROGRAM_ID),
+                mint=MintInfo(self.mint, 6, self.token_program),
                 create=create,
             )
         return registration.pool_id
@@ -122,7 +135,7 @@ class MonitorWorld(CrankWorld):
             )
 
     def keys(self, pool: Pubkey) -> PoolKeys:
-        return PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
+        return PoolKeys(pool, self.mint, self.token_program)
 
     def cancel(self, pool: Pubkey, creator: Keypair) -> None:
         self.submit(creator, [build_cancel_pool(PROGRAM_ID, self.keys(pool), creator.pubkey())])
@@ -155,6 +168,8 @@ class MonitorWorld(CrankWorld):
         app: ASGIApp | None = None,
         gateway: ASGIApp | None = None,
         send_policy: SendPolicy = FAST_SEND,
+        gateway_policy: GatewayRetryPolicy = FAST_GATEWAY,
+        gateway_sleep: Sleep = asyncio.sleep,
     ) -> TickReport:
         async with (
             self.rpc(app) as rpc,
@@ -170,9 +185,10 @@ class MonitorWorld(CrankWorld):
                 remaining_ms=plenty,
                 engine=self.app_engine,
                 send_policy=send_policy,
-                gateway_policy=FAST_GATEWAY,
+                gateway_policy=gateway_policy,
                 probe_gateway_health=False,
                 rng=self.rng,
+                gateway_sleep=gateway_sleep,
             )
 
     def record(self, pool_id: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from localnet.spl_token import (
 from localnet.transport import IN_PROCESS_URL, in_process_client
 from missout.chain.accounts import PoolStatus, decode_pool
 from missout.chain.instructions import CreatePoolArgs, build_cancel_pool, build_create_pool, build_join_pool
-from missout.chain.pda import associated_token_address, find_pool_address
+from missout.chain.pda import find_pool_address
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.program import shipped_codec
 from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig, RpcSession
@@ -46,12 +46,20 @@ FORFEIT_AFTER_S = 30 * 24 * 3600  # the DEV forfeit branch of claim_refund opens
 
 
 class CrankWorld:
-    def __init__(self, seed: bytes, *, oracles: int = 1, gateway_url: str = GATEWAY_URL) -> None:
+    def __init__(
+        self,
+        seed: bytes,
+        *,
+        oracles: int = 1,
+        gateway_url: str = GATEWAY_URL,
+        token_program: Pubkey = TOKEN_PROGRAM_ID,
+    ) -> None:
         self.chain = LocalChain(seed=seed, unix_timestamp=1_800_000_000)
         register_default_programs(self.chain, gateway_url=gateway_url, oracles=oracles)
         self.app: ASGIApp = create_rpc_app(self.chain)
-        self.funded = FundedChain(self.chain)
+        self.funded = FundedChain(self.chain, token_program=token_program)
         self.mint = self.funded.mint
+        self.token_program = token_program  # the mint's: legacy Token or Token-2022
         self.dev = self.wallet()
         self.treasury = self.wallet()
         self._salt = 0
@@ -85,13 +93,13 @@ class CrankWorld:
         later: the DEV forfeit branch of `claim_refund` may take the vault to the treasury (whose ATA, and
         the DEV wallet's, exist)."""
         pool = self._joined_pool(participants, participants + 1, False)
-        keys = PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
+        keys = PoolKeys(pool, self.mint, self.token_program)
         self.submit(
             self._creators[pool], [build_cancel_pool(PROGRAM_ID, keys, self._creators[pool].pubkey())]
         )
         assert self.pool_status(pool) is PoolStatus.CANCELLED
         for wallet in (self.dev.pubkey(), self.treasury.pubkey()):
-            if self.chain.get_account(associated_token_address(wallet, self.mint, TOKEN_PROGRAM_ID)) is None:
+            if self.chain.get_account(self.funded.ata(wallet)) is None:
                 self.token_account(wallet)
         self.chain.advance_time(FORFEIT_AFTER_S + 1)
         self.chain.advance_slots(5)
@@ -121,10 +129,10 @@ class CrankWorld:
         )
         creator = players[0]
         self.submit(
-            creator, [build_create_pool(PROGRAM_ID, self.mint, TOKEN_PROGRAM_ID, args, creator.pubkey())]
+            creator, [build_create_pool(PROGRAM_ID, self.mint, self.token_program, args, creator.pubkey())]
         )
         pool, _ = find_pool_address(PROGRAM_ID, self.mint, salt)
-        keys = PoolKeys(pool, self.mint, TOKEN_PROGRAM_ID)
+        keys = PoolKeys(pool, self.mint, self.token_program)
         for player in players[1:]:
             self.submit(player, [build_join_pool(PROGRAM_ID, keys, ENTRY, player.pubkey())])
         self._creators[pool] = creator

@@ -200,12 +200,16 @@ class PayoutSplit:
 
 
 def payout_split(total: int, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit | None:
-    """§5.1: fees floor, the remainder goes to the winner. None when a u64 product overflows (6009)."""
+    """§5.1: fees floor, the remainder goes to the winner. None where the program's checked arithmetic
+    fails with Overflow (6009): a u64 product overflows, or the fees exceed the pot (the winner's share is
+    a checked subtraction; only fees above 10 000 bps in all, which create refuses, can get there)."""
     if any(total * bps > U64_MAX for bps in (dev_bps, burn_bps, treasury_bps)):
         return None
     dev = total * dev_bps // 10_000
     burn = total * burn_bps // 10_000
     treasury = total * treasury_bps // 10_000
+    if dev + burn + treasury > total:
+        return None
     return PayoutSplit(winner=total - (dev + burn + treasury), dev=dev, burn=burn, treasury=treasury)
 
 

@@ -5,7 +5,8 @@ calls the before-snapshot hooks, and freezes the memory. Every later cold start 
 many copies at once, possibly hours later. Hence:
 
 - `before_snapshot` does all the work worth freezing (routes compiled, the OpenAPI schema and with it every
-  pydantic schema built, settings parsed, the program codec built from its IDL) and makes sure nothing in the
+  pydantic schema built, settings parsed, the chain routes' lazily imported modules loaded, the program codec
+  built from its IDL) and makes sure nothing in the
   image holds a socket: a frozen TCP connection is dead on restore, and one copied into many environments
   would be shared by all of them. Secrets are not fetched here (that would freeze credentials and start
   boto3 in every snapshot); the first request fetches them, as without SnapStart.
@@ -24,15 +25,16 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 from missout import settings
-from missout.chain.program import shipped_codec
 from missout.db import reset_app_engine
 from missout.observability import logger
+from missout_api import onchain
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ def before_snapshot(app: FastAPI) -> SnapshotReport:
     app.openapi()  # builds every route's and every model's JSON schema: the bulk of FastAPI's lazy work
     settings.database_settings()  # parsed only: resolving the URL from the secret waits for a request
     settings.chain_settings()
+    warm_chain_modules()
+    from missout.chain.program import shipped_codec  # loaded by the line above; named here for its cache
+
     shipped_codec()
     # Close whatever a warm-up or an init-time request may have opened (the engine is lazy, and NullPool
     # keeps nothing behind pgBouncer; a direct URL's pool would keep connections).
@@ -79,6 +84,13 @@ def before_snapshot(app: FastAPI) -> SnapshotReport:
     report = SnapshotReport(routes=len(app.routes), open_sockets=open_socket_count())
     logger().info("snapshot prepared", extra={"routes": report.routes, "open_sockets": report.open_sockets})
     return report
+
+
+def warm_chain_modules() -> None:
+    """Import what the chain routes load on first use (`missout_api.onchain`): without SnapStart they keep
+    it off the cold start of environments that never serve them; with it, the snapshot holds them already."""
+    for module in onchain.MODULES:
+        import_module(module)
 
 
 def after_restore() -> None:

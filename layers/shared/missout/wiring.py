@@ -21,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-from solders.pubkey import Pubkey
-
-from missout.chain.config import ProgramConfig
-from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig
-from missout.chain.verify import AgeWindow, PoolConfigPolicy
 from missout.settings import ApiSettings, SettingsError, api_settings, chain_settings
+
+if TYPE_CHECKING:
+    from missout.chain.config import ProgramConfig
+    from missout.chain.rpc import RpcEndpoints
+    from missout.chain.verify import AgeWindow, PoolConfigPolicy
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,15 @@ def chain_wiring() -> ChainWiring:
     """Built on first use and kept for the life of the process (a warm Lambda keeps its endpoint health).
 
     Raises `SettingsError` when the chain is not configured: reads that only need the database keep working.
+    The chain stack (solders, solana-py, the verifier) is imported here, by the first request that needs the
+    chain, not when the API's dependencies are declared: the database-only routes never load it.
     """
+    from solders.pubkey import Pubkey
+
+    from missout.chain.config import ProgramConfig
+    from missout.chain.rpc import RpcEndpoints, RpcEndpointsConfig
+    from missout.chain.verify import AgeWindow, PoolConfigPolicy
+
     chain, api = chain_settings(), api_settings()
     if not chain.rpc_urls:
         raise SettingsError("invalid configuration: SOLANA_RPC_URLS: missing")

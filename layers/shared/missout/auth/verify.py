@@ -5,9 +5,7 @@ last, by `consume_nonce`, inside the transaction of the change."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from solders.pubkey import Pubkey
-from solders.signature import Signature
+from typing import TYPE_CHECKING
 
 from missout.auth.messages import (
     Action,
@@ -17,6 +15,9 @@ from missout.auth.messages import (
     SigninTerms,
     parse_message,
 )
+
+if TYPE_CHECKING:
+    from solders.signature import Signature
 
 # Wallet and server clocks differ a little; a message "issued" this far in the future is still accepted.
 CLOCK_SKEW = timedelta(seconds=30)
@@ -36,6 +37,9 @@ class Unauthorized(Exception):
 
 
 def _signature(text: str) -> Signature:
+    # solders loads with the first signed request, not at the API's cold start: the reads never need it.
+    from solders.signature import Signature
+
     try:
         return Signature.from_string(text)
     except ValueError:
@@ -63,6 +67,8 @@ def check_signed(
         raise Unauthorized("expired", "the message has expired; ask for a new nonce")
     if signed.issued_at > now + CLOCK_SKEW or signed.expires_at <= signed.issued_at:
         raise Unauthorized("bad_times", "the message's Issued At / Expiration Time are not plausible")
+    from solders.pubkey import Pubkey  # loaded by `_signature` already
+
     try:
         key = Pubkey.from_string(wallet)
     except ValueError:

@@ -8,42 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from enum import IntEnum
 
 from solders.pubkey import Pubkey
 
 from missout.chain.borsh import BorshValue
+from missout.chain.pool_constants import MAX_PARTICIPANTS as MAX_PARTICIPANTS
+from missout.chain.pool_constants import PoolStatus as PoolStatus
+from missout.chain.pool_constants import StatusReason as StatusReason
 from missout.chain.program import AccountDecodeError, ProgramCodec, shipped_codec
 from missout.chain.values import as_bool, as_bytes, as_int, as_pubkey, as_pubkey_list, utc_from_unix
 
 POOL_ACCOUNT = "Pool"
 PARTICIPANTS_ACCOUNT = "Participants"
-MAX_PARTICIPANTS = 20
-
-
-class PoolStatus(IntEnum):
-    """On-chain `PoolStatus` (one byte, the declared ordinal)."""
-
-    OPEN = 0
-    LOCKED = 1
-    UNLOCKED = 2
-    RANDOMNESS_COMMITTED = 3
-    RANDOMNESS_REVEALED = 4  # never persisted by the program
-    WINNER_SELECTED = 5
-    ENDED = 6
-    CANCELLED = 7
-    CLOSED = 8
-
-
-class StatusReason(IntEnum):
-    """Values of `Pool.status_reason` (3 is unused by the program)."""
-
-    NONE = 0
-    EXPIRED = 1
-    PAUSED = 2
-    MAX_REACHED = 4
-    CANCELLED = 5
-    ADMIN_CLOSED = 6
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from missout.chain.accounts import MAX_PARTICIPANTS
+from missout.chain.pool_constants import MAX_PARTICIPANTS
 from missout.chain.send.outcome import LIVE_INTENT_STATUSES, IntentStatus
 
 # Pool statuses and reasons are defined once, next to their on-chain twins (re-exported for older callers).
@@ -537,7 +537,9 @@ CRANK_ACTIONS = (
     "request_randomness",  # [randomness_commit, request_randomness], or the mock request alone
     "select_winner",  # [randomness_reveal, select_winner], or the mock select alone
     "payout_winner",
-    "create_fee_accounts",  # the DEV / treasury ATAs payout_winner requires (W18)
+    # Reserved, never sent: the DEV / treasury ATAs payout_winner requires (W18) are created inside the
+    # payout's own transaction instead (docs/monitor.md "Token accounts a crank pays into").
+    "create_fee_accounts",
     "sweep_expired_pool",
     "admin_close_pool",
     "finalize_forfeited_pool",

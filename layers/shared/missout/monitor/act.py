@@ -47,6 +47,7 @@ from missout.chain.switchboard import (
     randomness_init,
     reveal_and_select,
 )
+from missout.chain.token_accounts import missing_ata_creations
 from missout.lifecycle import Action, Decision
 from missout.monitor.read import PoolRead
 
@@ -136,14 +137,19 @@ class Actor:
                 ix = build_select_winner(program, address, pool.randomness_account, dev)
                 return await self._send(pool_id, "select_winner", [ix], remaining_ms)
             if action is Action.PAYOUT:
+                # payout_winner creates the winner's ATA itself (init_if_needed, paid by us) but refuses a
+                # missing DEV or treasury ATA (3012, docs/program.md §3.13).
                 ix = build_payout_winner(program, keys, pool, dev)
-                return await self._send(pool_id, "payout_winner", [ix], remaining_ms)
+                ixs = await self._with_fee_accounts(keys, (pool.dev_wallet, pool.treasury_wallet), ix)
+                return await self._send(pool_id, "payout_winner", ixs, remaining_ms)
             if action is Action.SWEEP_EXPIRED:
                 ix = build_sweep_expired_pool(program, keys, dev)
                 return await self._send(pool_id, "sweep_expired_pool", [ix], remaining_ms)
             if action is Action.FINALIZE_FORFEITED:
+                # The vault goes to the treasury's ATA, which must exist (docs/program.md §3.17).
                 ix = build_finalize_forfeited_pool(program, keys, pool.treasury_wallet, dev)
-                return await self._send(pool_id, "finalize_forfeited_pool", [ix], remaining_ms)
+                ixs = await self._with_fee_accounts(keys, (pool.treasury_wallet,), ix)
+                return await self._send(pool_id, "finalize_forfeited_pool", ixs, remaining_ms)
             if action is Action.CLOSE_RANDOMNESS:
                 return await self._close_randomness(pool_id, read, remaining_ms)
             if action is Action.CLAIM_RENT:
@@ -166,6 +172,28 @@ class Actor:
     ) -> ActResult:
         outcome = await self._sender.send(pool_id, crank, instructions, extra_signers=extra_signers)
         return result_of(outcome)
+
+    async def _with_fee_accounts(
+        self, keys: PoolKeys, recipients: tuple[Pubkey, ...], instruction: Instruction
+    ) -> list[Instruction]:
+        """`instruction` preceded by `CreateIdempotent` for each recipient ATA (the mint's own token program
+        decides the address) that does not exist yet, rent paid by the DEV wallet.
+
+        In the same transaction, under the crank's own intent, rather than as a `create_fee_accounts` send of
+        its own: the intent row stays the one idempotency key of the effect, and every attempt (a re-sign
+        after an expired blockhash included) looks again at which accounts are missing. `CreateIdempotent`
+        succeeds on an account that exists, so a resent or re-signed transaction cannot fail because another
+        transaction created it meanwhile; and it is atomic with the crank: a refused payout creates nothing.
+        A separate send would finalize once per pool and never again, so an ATA its owner closed after it
+        (an empty token account can be closed by its owner) would leave the pool stuck; it would also cost a
+        transaction and its intent round trips per pool, while these accounts are per mint: once they exist,
+        nothing is added (one `getMultipleAccounts` per crank finds them). The winner's ATA is not ours to
+        create: the program does it. At most two creations add one key (the treasury wallet) and a few
+        dozen bytes; their compute is in the simulation the sender sizes the limit from."""
+        creations = await missing_ata_creations(
+            self._rpc, self._dev.pubkey(), recipients, keys.mint, keys.token_program
+        )
+        return [*creations, instruction]
 
     async def _request_randomness(
         self, pool_id: int, address: Pubkey, now: int, remaining_ms: RemainingMs
@@ -194,7 +222,17 @@ class Actor:
         if read.randomness is not None and read.randomness.is_revealed:
             ixs = [build_select_winner(self._config.program_id, address, key, dev)]
         else:
-            prepared = await fetch_reveal(self._rpc, config, self._gateway, key, remaining_ms=remaining_ms)
+            # The SDK's wait is "3 s after the commit landed" (docs/switchboard.md "Reveal"): when the commit
+            # was seen done on an earlier tick, that time is long past and the gateway is asked at once.
+            seen = self._sender.effect_seen_at(pool_id, "request_randomness")
+            prepared = await fetch_reveal(
+                self._rpc,
+                config,
+                self._gateway,
+                key,
+                remaining_ms=remaining_ms,
+                committed_at=seen.timestamp() if seen is not None else None,
+            )
             ixs = reveal_and_select(
                 config, self._config.program_id, address, key, prepared.account, prepared.response, dev
             )

@@ -3,6 +3,7 @@ loop that made them, so they live exactly as long as the tick)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from missout.chain.rpc import RpcSession
 from missout.chain.send import DurableSender, SendPolicy
 from missout.chain.switchboard import GatewayClient, GatewayHealthProbe, GatewayRetryPolicy, SwitchboardConfig
+from missout.chain.switchboard.gateway import Sleep
 from missout.monitor.act import Actor, ActorConfig
 from missout.monitor.tick import Monitor, TickConfig, TickReport
 
@@ -32,13 +34,15 @@ async def run_tick(
     probe_gateway_health: bool = True,
     reveal_rpc_url: str | None = None,
     rng: random.Random | None = None,
+    gateway_sleep: Sleep = asyncio.sleep,
 ) -> TickReport:
+    """`gateway_sleep` is how the reveal's pauses are taken (tests pass one that records them)."""
     sender = DurableSender(
         rpc, dev, remaining_ms, program_id=config.program_id, engine=engine, policy=send_policy
     )
     # Newer gateways read the randomness account through the caller's endpoint when one is named
     # (docs/switchboard.md): only a key-less public one from settings, never our own keyed RPC URLs.
-    gateway = GatewayClient(gateway_http, gateway_policy, rpc_url=reveal_rpc_url)
+    gateway = GatewayClient(gateway_http, gateway_policy, rpc_url=reveal_rpc_url, sleep=gateway_sleep)
     health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
     actor = Actor(
         rpc,

@@ -16,9 +16,9 @@ Reasons (the closed set; the first that applies is returned, in this order):
   Cancelled pools: refunds pay fixed amounts and the excess is burned or forfeited (§5.2), and refunds
   lower the vault without lowering `total_amount` (§3.8).
 * `pot_overflow` (docs/program.md §5.1, §3.13): the full pot — `total_amount` plus the entries of the
-  seats still empty — cannot be paid with the program's fee arithmetic: a join's checked add leaves u64
-  (6009), or a fee product `pot × bps` leaves u64 (6009), or the fees exceed the pot. The same
-  test (`pot_is_payable`) is what `check_pool_config` applies to a new pool's configuration.
+  seats still empty — cannot be paid: a join's checked add leaves u64 (6009), or the program's split
+  (`pools.split.payout_split`) refuses it (6009). The same test (`pot_is_payable`) is what
+  `check_pool_config` applies to a new pool's configuration.
 * `randomness_deadline_missed` (docs/program.md §4.5, §3.12, §9.2): the pool is RandomnessCommitted and
   the slot is past `randomness_commit_slot + 3000`. `select_winner` checks that deadline before anything
   else, so even the mock pools' emergency reveal (which runs inside `select_winner`) is no way out; no
@@ -33,11 +33,14 @@ Reasons (the closed set; the first that applies is returned, in this order):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from missout.chain.accounts import PoolAccount, PoolStatus, StatusReason
+from missout.chain.pool_constants import PoolStatus, StatusReason
+from missout.pools.split import U64_MAX, SplitOverflow, payout_split
 
-U64_MAX = 2**64 - 1
-FEE_DENOMINATOR = 10_000  # basis points (docs/program.md §5.1)
+if TYPE_CHECKING:
+    from missout.chain.accounts import PoolAccount
+
 RANDOMNESS_DEADLINE_SLOTS = 3_000  # docs/program.md §4.5
 
 # Statuses in which the payout is still ahead: the pot must stay payable.
@@ -65,17 +68,16 @@ class UnpayableReason(StrEnum):
 
 
 def pot_is_payable(pot: int, *, dev_fee_bps: int, burn_fee_bps: int, treasury_fee_bps: int) -> bool:
-    """True when `payout_winner` can split `pot` (docs/program.md §5.1): the pot is a u64, each fee
-    product `pot × bps` is a u64 (checked_mul, else 6009), and the floored fees do not exceed the pot
-    (checked_sub for the winner's share)."""
+    """True when `payout_winner` would split `pot` with these fees: the pot fits in u64 (the joins and
+    donations that build it are checked adds, docs/program.md §3.2, §3.3) and the program's split
+    (`payout_split`, §5.1) does not fail with Overflow (6009)."""
     if not 0 <= pot <= U64_MAX:
         return False
-    fees = 0
-    for bps in (dev_fee_bps, burn_fee_bps, treasury_fee_bps):
-        if pot * bps > U64_MAX:
-            return False
-        fees += pot * bps // FEE_DENOMINATOR
-    return fees <= pot
+    try:
+        payout_split(pot, dev_bps=dev_fee_bps, burn_bps=burn_fee_bps, treasury_bps=treasury_fee_bps)
+    except SplitOverflow:
+        return False
+    return True
 
 
 def full_pot(pool: PoolAccount) -> int:

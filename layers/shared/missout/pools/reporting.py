@@ -42,6 +42,7 @@ from missout.chain.verify import (
 )
 from missout.db.transaction import ConstraintViolation, transaction
 from missout.pools import records, reports
+from missout.pools.actions import Report as Report
 from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
 from missout.pools.transient import once_more_if_unavailable
@@ -91,15 +92,6 @@ class Known:
 
     uses: list[ActionRecord]  # every action recorded under the report's signature
     live: LivePool | None  # the live pool at the report's address
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    action: Action
-    pool: str
-    signature: str
-    wallet: str
-    amount: int | None = None
 
 
 async def report_action(report: Report, wiring: ChainWiring, known: Known) -> Outcome:

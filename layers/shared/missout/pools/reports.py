@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 
 from solders.pubkey import Pubkey
 from sqlalchemy import and_, select, update
@@ -20,57 +19,12 @@ from sqlalchemy.engine import Connection
 from missout.chain.addresses import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from missout.chain.pool_keys import PoolKeys
 from missout.db.tables import activity, mints, participants, pools, used_signatures
+from missout.pools.actions import Action as Action
+from missout.pools.actions import ActionRecord as ActionRecord
 from missout.pools.status import TERMINAL_POOL_STATUSES
 
 # `mints.token_program` names the program; the verifiers need its id (the vault is derived from it).
 _TOKEN_PROGRAMS = {"spl-token": TOKEN_PROGRAM_ID, "token-2022": TOKEN_2022_PROGRAM_ID}
-
-
-class Action(Enum):
-    """The actions a client reports, as they appear in URLs; `.db` is the name in `used_signatures`."""
-
-    CREATE = "create"
-    JOIN = "join"
-    DONATE = "donate"
-    CANCEL = "cancel"
-    CLAIM_REFUND = "claim-refund"
-    CLAIM_RENT = "claim-rent"
-
-    @property
-    def db(self) -> str:
-        return _DB_NAMES[self]
-
-    @classmethod
-    def from_db(cls, name: str) -> Action:
-        return next(action for action, db in _DB_NAMES.items() if db == name)
-
-
-_DB_NAMES = {
-    Action.CREATE: "create_pool",
-    Action.JOIN: "join_pool",
-    Action.DONATE: "donate",
-    Action.CANCEL: "cancel_pool",
-    Action.CLAIM_REFUND: "claim_refund",
-    Action.CLAIM_RENT: "claim_rent",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ActionRecord:
-    """One recorded action, as the API returns it (the same record for every repeat of the report)."""
-
-    signature: str
-    action: Action
-    pool_id: int
-    pool_address: str
-    wallet: str
-    amount: int  # base units moved by this action (0 for cancel and rent)
-    slot: int
-    block_time: datetime
-    recorded_at: datetime
-    # Why the pool can never pay out, when it cannot (docs/program.md §5.2, §9.2): a report on such a pool is
-    # still recorded (it happened on chain), and the answer says why the player should not expect a payout.
-    pool_unpayable_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,15 @@
-"""How the program splits a pot at payout (docs/program.md §5.1), in integers, exactly as it does.
+"""How `payout_winner` splits a pot (docs/program.md §5.1, §3.13), in integers, exactly as the program does.
 
-Each fee is the pot times its basis points, floored; the winner gets the rest, so the four parts always sum to
-the pot and rounding never loses a base unit. The program computes each product in u64 and fails with
-`Overflow` (6009) when one does not fit: such a pool cannot be paid out, which `SplitOverflow` says here.
+This is the one place the backend does the program's fee arithmetic: the payout cross-check uses the split,
+and `pools.payability.pot_is_payable` asks whether it refuses.
+
+The program works in u64 with every step checked: each fee is `pot × bps` (a checked multiply) floored by
+10 000, then the winner gets `pot − (dev + burn + treasury)` (a checked subtraction), so the rounding
+remainder goes to the winner and the four parts sum to the pot. A step that leaves u64 fails the payout
+with `Overflow` (6009), which is `SplitOverflow` here. The payout itself does not look at the fee sum: only
+`create_pool` refuses more than 10 000 bps in total (§3.1 step 3), and no instruction changes the fees
+afterwards, so every pool carries at most 10 000 bps. The split still takes any u16 fee, as the payout would,
+so that a reader of odd bytes gets the program's answer rather than a rule the payout does not have.
 """
 
 from __future__ import annotations
@@ -10,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 U64_MAX = 2**64 - 1
+U16_MAX = 2**16 - 1  # the fee fields are u16 (docs/program.md §2.1)
 BPS_DENOMINATOR = 10_000
 
 
 class SplitOverflow(ValueError):
-    """pot x basis points exceeds u64: the program's payout fails with Overflow (6009)."""
+    """A step of the split leaves u64: the program's payout fails with Overflow (6009). Either a fee
+    product `pot × bps` exceeds u64, or the fees exceed the pot (only possible above 10 000 bps in all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +38,36 @@ class PayoutSplit:
         return self.winner + self.dev + self.burn + self.treasury
 
 
-def _check_int(name: str, value: int, high: int) -> None:
+def _require_uint(name: str, value: int, high: int) -> None:
+    """Inputs the chain cannot hold (not an int, negative, wider than the field) are a caller's bug."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not 0 <= value <= high:
         raise ValueError(f"{name} must be between 0 and {high}, got {value}")
 
 
+def _u64(value: int, step: str) -> int:
+    """The program's checked u64 arithmetic: a result outside u64 is Overflow (6009)."""
+    if not 0 <= value <= U64_MAX:
+        raise SplitOverflow(f"{step} = {value} leaves u64")
+    return value
+
+
+def _fee(total: int, name: str, bps: int) -> int:
+    return _u64(total * bps, f"{total} x {name} {bps}") // BPS_DENOMINATOR
+
+
 def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit:
-    """The winner's, dev's, burn and treasury amounts for a pot of `total` base units."""
-    _check_int("total", total, U64_MAX)
+    """The winner's, dev's, burn and treasury amounts `payout_winner` moves for a pot of `total` base
+    units, or `SplitOverflow` where the program fails with 6009."""
+    _require_uint("total", total, U64_MAX)
     for name, bps in (("dev_bps", dev_bps), ("burn_bps", burn_bps), ("treasury_bps", treasury_bps)):
-        _check_int(name, bps, BPS_DENOMINATOR)
-        if total * bps > U64_MAX:
-            raise SplitOverflow(f"{total} x {name} {bps} does not fit in u64")
-    if dev_bps + burn_bps + treasury_bps > BPS_DENOMINATOR:
-        raise ValueError("fees add up to more than 10,000 basis points")
-    dev = total * dev_bps // BPS_DENOMINATOR
-    burn = total * burn_bps // BPS_DENOMINATOR
-    treasury = total * treasury_bps // BPS_DENOMINATOR
-    return PayoutSplit(winner=total - dev - burn - treasury, dev=dev, burn=burn, treasury=treasury)
+        _require_uint(name, bps, U16_MAX)
+    dev = _fee(total, "dev_bps", dev_bps)
+    burn = _fee(total, "burn_bps", burn_bps)
+    treasury = _fee(total, "treasury_bps", treasury_bps)
+    # Each fee is at most (2^64 - 1) / 10 000 by now, so the program's checked add of the three cannot
+    # fail; its checked subtraction can, when the fees exceed the pot.
+    fees = dev + burn + treasury
+    winner = _u64(total - fees, f"{total} minus fees of {fees}")
+    return PayoutSplit(winner=winner, dev=dev, burn=burn, treasury=treasury)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from missout.chain.accounts import PoolStatus, StatusReason
+from missout.chain.pool_constants import PoolStatus, StatusReason
 from missout.pools.payability import UnpayableReason
 
 # On-chain status -> database text. The names follow the program's own (lower snake case), in ordinal order.

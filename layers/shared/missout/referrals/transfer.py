@@ -9,29 +9,12 @@ import struct
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from missout.chain.addresses import ASSOCIATED_TOKEN_PROGRAM_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_IDS
+from missout.chain.addresses import TOKEN_PROGRAM_IDS
 from missout.chain.pda import associated_token_address
+from missout.chain.token_accounts import create_ata_idempotent
 
-_CREATE_IDEMPOTENT = 1  # the associated-token-account program's instruction index
 _TRANSFER_CHECKED = 12  # the token program's instruction index (same in Token-2022)
 MINT_DECIMALS_OFFSET = 44  # mint layout: authority option (36) + supply (8), then decimals (u8)
-
-
-def create_ata_idempotent(payer: Pubkey, owner: Pubkey, mint: Pubkey, token_program: Pubkey) -> Instruction:
-    return Instruction(
-        ASSOCIATED_TOKEN_PROGRAM_ID,
-        bytes([_CREATE_IDEMPOTENT]),
-        [
-            AccountMeta(payer, is_signer=True, is_writable=True),
-            AccountMeta(
-                associated_token_address(owner, mint, token_program), is_signer=False, is_writable=True
-            ),
-            AccountMeta(owner, is_signer=False, is_writable=False),
-            AccountMeta(mint, is_signer=False, is_writable=False),
-            AccountMeta(SYSTEM_PROGRAM_ID, is_signer=False, is_writable=False),
-            AccountMeta(token_program, is_signer=False, is_writable=False),
-        ],
-    )
 
 
 def transfer_checked(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from missout.chain.errors import ClassifiedError
+if TYPE_CHECKING:
+    # Annotation only: `missout.chain.errors` loads solders, and the API's error handlers import this module.
+    from missout.chain.errors import ClassifiedError
 
 
 class FailureKind(Enum):

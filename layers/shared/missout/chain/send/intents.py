@@ -5,7 +5,7 @@ transaction of its own (committed before the caller touches the network), throug
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -196,6 +196,21 @@ def record_intent(engine: Engine | None, intent: NewIntent, attempt: int, lease_
     if row is None:
         raise AttemptRefused(intent.pool_id, intent.action, attempt, blocker)
     return _intent(row._mapping)
+
+
+def effect_seen_at(engine: Engine | None, pool_id: int, action: str) -> datetime | None:
+    """When a run saw (pool, action) take effect: the `settled_at` of its `finalized` or `already_done` row
+    (a history holds at most one: either refuses every later attempt). The effect landed at or before that
+    moment, so it is a safe "landed by" time; None while the action has not been seen done."""
+    with transaction(engine) as conn:
+        seen: datetime | None = conn.execute(
+            select(func.max(crank_intents.c.settled_at)).where(
+                crank_intents.c.pool_id == pool_id,
+                crank_intents.c.action == action,
+                crank_intents.c.status.in_([IntentStatus.FINALIZED.value, IntentStatus.ALREADY_DONE.value]),
+            )
+        ).scalar_one()
+    return seen
 
 
 def find_live_intent(engine: Engine | None, pool_id: int, action: str) -> CrankIntent | None:

@@ -44,8 +44,8 @@ class ActionRule:
 
 _E = ProgramErrorCode
 # Crank action names (the `crank_intents.action` values) whose effect is one instruction of our program.
-# Actions carried by other programs' instructions (randomness_init, create_fee_accounts, randomness_close)
-# have no rule: their errors are judged by class alone.
+# Actions carried by other programs' instructions (randomness_init, randomness_close; create_fee_accounts is
+# reserved and never sent) have no rule: their errors are judged by class alone.
 RULES: dict[str, ActionRule] = {
     "unlock_pool": ActionRule(
         "unlock_pool", frozenset({_S.LOCKED}), _BEFORE_LOCK, frozenset({_E.PoolStillLocked})

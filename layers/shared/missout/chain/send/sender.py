@@ -39,6 +39,7 @@ What the caller must do:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -57,6 +58,7 @@ from missout.chain.send.intents import (
     NewIntent,
     claim_intent,
     claim_stale_intents,
+    effect_seen_at,
     find_live_intent,
     mark_sent,
     plan_attempt,
@@ -130,6 +132,11 @@ class DurableSender:
             outcome = await self._attempt(pool_id, action, instructions, clock, extra_signers)
             if outcome.result is not SendResult.EXPIRED:
                 return outcome
+
+    def effect_seen_at(self, pool_id: int, action: str) -> datetime | None:
+        """When (pool, action) was seen to take effect (its finalized or already-done intent settled): the
+        effect landed at or before this time. None if no run has seen it done."""
+        return effect_seen_at(self._engine, pool_id, action)
 
     async def resume(self) -> list[SendOutcome]:
         """Settle intents left live by runs that crashed or ran out of time: at most `resume_batch` of them,
