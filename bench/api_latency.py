@@ -6,8 +6,10 @@ costs beyond its unavoidable database round trip.
 * detail: GET /api/pools/{address} of a pool with 20 participants and its activity
 * join:   POST /api/pools/{address}/join of a join that landed on the local chain (served over HTTP from a
           thread of this process): verify at finalized, read the pool's accounts, record in one transaction
-* health: GET /health (no database)
+* health: GET /health (one probe transaction: SELECT current_setting('server_version'))
 * bare:   BEGIN; SET LOCAL ...; SELECT 1; COMMIT through pgBouncer, as `transaction()` runs it
+* join_rpc: the RPC requests a join report must make, and only those, on an RPC session kept open (the
+          join's own floor): getTransaction of the join, then the pool's accounts (`read_pool_state`)
 
 Needs the local stack (`make db-up`); uses a throw-away database, dropped at the end.
 Run: .venv/bin/python bench/api_latency.py [samples]   (default 100); `make bench` takes its warm latency
@@ -16,12 +18,14 @@ figures from `measure` below.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dev"), str(ROOT / "layers/shared"), str(R
 
 import pytest  # noqa: E402
 from solders.pubkey import Pubkey  # noqa: E402
+from solders.signature import Signature  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
@@ -36,12 +41,14 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 from missout import settings  # noqa: E402
 from missout.db import reset_app_engine  # noqa: E402
 from missout.db.transaction import transaction  # noqa: E402
+from missout.pools.chain_state import read_pool_state  # noqa: E402
+from missout.wiring import chain_wiring  # noqa: E402
 from tests.api.chain_api import Answer, invoke, served_world  # noqa: E402
 from tests.support.database import migrate  # noqa: E402
 from tests.support.stack import stack, stack_env  # noqa: E402
 from tests.support.verify_world import VerifyWorld  # noqa: E402
 
-SERIES = ("bare", "health", "list", "detail", "join")
+SERIES = ("bare", "health", "list", "detail", "join", "join_rpc")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -74,8 +81,17 @@ def report_create(world: VerifyWorld, max_participants: int) -> Pubkey:
     return pool
 
 
-def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[float]]]:
-    """`runs` interleaved runs of `samples` requests per series; returns each run's samples in ms."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the timed requests read and report: the busy pool (20 participants) and joins that landed on the
+    chain but are not reported yet (pool, signature, wallet)."""
+
+    busy: Pubkey
+    pending: list[tuple[str, str, str]]
+
+
+def prepare(world: VerifyWorld, joins: int) -> Prepared:
+    """40 recorded pools, one of them full of reported joins, and `joins` unreported joins on the chain."""
     pools = [report_create(world, 20) for _ in range(40)]
     busy = pools[0]
     for _ in range(19):
@@ -90,23 +106,61 @@ def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[
 
     # Joins for the measured reports land first (outside the timing), 19 per pool.
     pending: list[tuple[str, str, str]] = []
-    while len(pending) < samples * runs + 1:
+    while len(pending) < joins:
         pool = report_create(world, 20)
         for _ in range(19):
             player = world.wallet()
             pending.append((str(pool), world.join(pool, player), str(player.pubkey())))
+    return Prepared(busy, pending)
 
-    def join_report(pool: str, signature: str, wallet: str) -> None:
-        expect(
-            invoke("POST", f"/api/pools/{pool}/join", body={"signature": signature, "wallet": wallet}), 201
-        )
 
+def join_report(pool: str, signature: str, wallet: str) -> None:
+    expect(invoke("POST", f"/api/pools/{pool}/join", body={"signature": signature, "wallet": wallet}), 201)
+
+
+class JoinRpcFloor:
+    """The chain reads a join report cannot avoid, on its own event loop and one RPC session for the whole
+    run (so no client set-up is timed: that is the route's cost, not the chain's)."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()  # not the thread's current loop: the handler keeps that one
+        self._wiring = chain_wiring()
+        self._session = self._wiring.rpc.session()
+        self._rpc = self._loop.run_until_complete(self._session.__aenter__())
+
+    def reads(self, pool: str, signature: str) -> None:
+        async def both() -> None:
+            await self._rpc.get_transaction(Signature.from_string(signature))
+            await read_pool_state(self._rpc, self._wiring.program.program_id, Pubkey.from_string(pool))
+
+        self._loop.run_until_complete(both())
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._session.__aexit__(None, None, None))
+        self._loop.close()
+
+
+def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[float]]]:
+    """`runs` interleaved runs of `samples` requests per series; returns each run's samples in ms."""
+    prepared = prepare(world, samples * runs + 1)
+    busy, pending = prepared.busy, prepared.pending
+    floor = JoinRpcFloor()
+    try:
+        return _timed_runs(busy, pending, floor, samples, runs)
+    finally:
+        floor.close()
+
+
+def _timed_runs(
+    busy: Pubkey, pending: list[tuple[str, str, str]], floor: JoinRpcFloor, samples: int, runs: int
+) -> list[dict[str, list[float]]]:
     # Warm-up: imports, the engine, the RPC pool, codec caches.
     bare_transaction()
     expect(invoke("GET", "/health"), 200)
     expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200)
     expect(invoke("GET", f"/api/pools/{busy}"), 200)
     join_report(*pending.pop())
+    floor.reads(*pending[-1][:2])
 
     measured: list[dict[str, list[float]]] = []
     for run_index in range(runs):
@@ -119,6 +173,7 @@ def run(world: VerifyWorld, samples: int, runs: int = 1) -> list[dict[str, list[
                 timed(lambda: expect(invoke("GET", "/api/pools", query={"limit": "20"}), 200))
             )
             results["detail"].append(timed(lambda: expect(invoke("GET", f"/api/pools/{busy}"), 200)))
+            results["join_rpc"].append(timed(lambda n=n: floor.reads(*pending[n][:2])))  # type: ignore[misc]
             results["join"].append(timed(lambda n=n: join_report(*pending[n])))  # type: ignore[misc]
         measured.append(results)
     return measured

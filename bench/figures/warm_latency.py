@@ -25,7 +25,10 @@ TARGET_RATIO = 1.5
 QUANTILES = ("p50", "p95", "p99")
 
 ROUTES = {
-    "health": ("GET /health", "no database: the handler's own floor (Mangum, routing, logging)"),
+    "health": (
+        "GET /health",
+        "one probe transaction, like the reference: the handler's own cost (Mangum, routing, logging) on top",
+    ),
     "list": ("GET /api/pools?limit=20", "40 recorded pools"),
     "detail": ("GET /api/pools/{address}", "a pool with 20 participants and their activity"),
     "join": (
@@ -67,8 +70,26 @@ def warm_routes() -> list[Figure]:
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
             "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request"
         )
+        notes = [
+            f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
+            "medians of the runs' percentiles (bench/api_latency.py)"
+        ]
+        details: dict[str, object] = {"ours": ours, "bare_pgbouncer": bare, "per_run": per_run}
         if route == "join":
             limits += "; the join also waits on the chain's JSON-RPC answers (HTTP on 127.0.0.1)"
+            # The join's own floor: the chain reads it must make, timed alone in the same run. The issue's
+            # target (against the bare transaction) stays the figure's; this says how much of it is the chain.
+            floor = {q: median([run["join_rpc"][q] for run in per_run]) for q in QUANTILES}
+            own_reference = floor["p95"] + bare["p95"]
+            details["rpc_floor"] = floor
+            details["bare_plus_rpc_floor_p95"] = round(own_reference, 2)
+            details["ratio_to_bare_plus_rpc_floor_p95"] = round(ours["p95"] / own_reference, 2)
+            notes.append(
+                "its own floor: the RPC reads a join must make (getTransaction, then the pool's accounts "
+                f"in two getMultipleAccounts, on an open session) take {floor['p95']:.1f} ms p95 alone; "
+                f"with the bare transaction that is {own_reference:.1f} ms, and the join takes "
+                f"{ours['p95'] / own_reference:.2f} x that"
+            )
         figures.append(
             Figure(
                 id=f"warm.{route}",
@@ -87,11 +108,8 @@ def warm_routes() -> list[Figure]:
                 target=f"ratio <= {TARGET_RATIO}",
                 target_met=ours["p95"] / bare["p95"] <= TARGET_RATIO,
                 limits=limits,
-                notes=(
-                    f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
-                    "medians of the runs' percentiles (bench/api_latency.py)",
-                ),
-                details={"ours": ours, "bare_pgbouncer": bare, "per_run": per_run},
+                notes=tuple(notes),
+                details=details,
             )
         )
     return figures

@@ -4,13 +4,18 @@ profiles), its donations and activity, and once paid out, the split. Plus what a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause, ScalarSelect
 
 from missout.db.tables import activity, mints, participants, pool_payouts, pools, profiles
-from missout.pools.listing import PoolRow, to_pool_row
+from missout.pools.listing import POOL_ROW_COLUMNS, PoolRow, to_pool_row
 from missout.pools.status import TERMINAL_POOL_STATUSES
 
 ACTIVITY_SHOWN = 100
@@ -72,46 +77,133 @@ class PoolDetail:
     payout: PayoutRow | None
 
 
-def pool_detail(
-    conn: Connection, *, address: str | None = None, pool_id: int | None = None
-) -> PoolDetail | None:
-    """The live pool at `address`, or the pool with `pool_id` (live or not)."""
-    query = select(pools, mints.c.decimals, mints.c.symbol).join(mints, mints.c.address == pools.c.mint)
-    if pool_id is not None:
-        query = query.where(pools.c.id == pool_id)
-    else:
-        # The live pool at the address; a closed pool's address may be re-used (docs/program.md §2.4), and
-        # without a live one the most recent closed one is shown. Earlier ones are reachable by id.
-        query = query.where(pools.c.pool_address == address).order_by(
-            pools.c.status.in_(TERMINAL_POOL_STATUSES), pools.c.created_at.desc(), pools.c.id.desc()
-        )
-    row = conn.execute(query.limit(1)).mappings().first()
-    if row is None:
-        return None
-    pid = row["id"]
-    people = conn.execute(
-        select(
+# The detail's own columns beyond a PoolRow's.
+_DETAIL_COLUMNS = (
+    pools.c.status_reason,
+    pools.c.paused,
+    pools.c.allow_mock,
+    pools.c.expire_time,
+    pools.c.unlock_time,
+    pools.c.close_time,
+    pools.c.randomness_account,
+    pools.c.rent_claimed,
+    pools.c.create_signature,
+    pools.c.synced_slot,
+)
+
+
+def _chosen_pool(by_id: bool, *lists: ColumnElement[Any]) -> Select[Any]:
+    query = select(*POOL_ROW_COLUMNS, *_DETAIL_COLUMNS, *lists).join(mints, mints.c.address == pools.c.mint)
+    if by_id:
+        return query.where(pools.c.id == bindparam("pool_id")).limit(1)
+    # The live pool at the address; a closed pool's address may be re-used (docs/program.md §2.4), and
+    # without a live one the most recent closed one is shown. Earlier ones are reachable by id.
+    return (
+        query.where(pools.c.pool_address == bindparam("address"))
+        .order_by(pools.c.status.in_(TERMINAL_POOL_STATUSES), pools.c.created_at.desc(), pools.c.id.desc())
+        .limit(1)
+    )
+
+
+def _json_list(
+    item: ColumnElement[Any],
+    *order: ColumnElement[Any],
+    source: FromClause,
+    where: ColumnElement[bool] | None = None,
+) -> ScalarSelect[Any]:
+    """The rows of `source` (matching `where`) as one JSON array of `item`s in `order` ([] when none)."""
+    aggregated = func.json_agg(aggregate_order_by(item, *order))
+    query = select(func.coalesce(aggregated, literal_column("'[]'::json"))).select_from(source)
+    return (query if where is None else query.where(where)).scalar_subquery()
+
+
+def _exact(amount: ColumnElement[Any]) -> ColumnElement[str]:
+    # As text: a JSON number is a float to many decoders, and amounts exceed 2^53 (u64 base units).
+    return cast(amount, Text)
+
+
+@cache
+def _detail_statement(by_id: bool) -> Select[Any]:
+    """Built once per process: building it costs a millisecond of Python, per request otherwise. The JSON
+    arrays are positional, in the order `_participant`, `_activity` and `_payout` read them."""
+    people = _json_list(
+        func.json_build_array(
             participants.c.seat,
             participants.c.wallet,
             profiles.c.nickname,
             participants.c.joined_at,
             participants.c.join_signature,
             participants.c.refund_claimed,
+        ),
+        participants.c.seat.asc().nulls_last(),
+        participants.c.id.asc(),
+        source=participants.outerjoin(profiles, profiles.c.wallet == participants.c.wallet),
+        where=participants.c.pool_id == pools.c.id,
+    )
+    # The latest ACTIVITY_SHOWN rows by the (pool_id, block_time) index, then aggregated in the same order.
+    recent = (
+        select(
+            activity.c.id,
+            activity.c.kind,
+            activity.c.wallet,
+            activity.c.amount,
+            activity.c.signature,
+            activity.c.slot,
+            activity.c.block_time,
         )
-        .outerjoin(profiles, profiles.c.wallet == participants.c.wallet)
-        .where(participants.c.pool_id == pid)
-        .order_by(participants.c.seat.asc().nulls_last(), participants.c.id)
-    ).all()
-    history = [
-        ActivityRow(r.kind, r.wallet, int(r.amount), r.signature, r.slot, r.block_time)
-        for r in conn.execute(
-            select(activity)
-            .where(activity.c.pool_id == pid)
-            .order_by(activity.c.block_time.desc(), activity.c.id.desc())
-            .limit(ACTIVITY_SHOWN)
+        .where(activity.c.pool_id == pools.c.id)
+        .order_by(activity.c.block_time.desc(), activity.c.id.desc())
+        .limit(ACTIVITY_SHOWN)
+        .correlate(pools)
+        .subquery("recent")
+    )
+    history = _json_list(
+        func.json_build_array(
+            recent.c.kind,
+            recent.c.wallet,
+            _exact(recent.c.amount),
+            recent.c.signature,
+            recent.c.slot,
+            recent.c.block_time,
+        ),
+        recent.c.block_time.desc(),
+        recent.c.id.desc(),
+        source=recent,
+    )
+    payout = (
+        select(
+            func.json_build_array(
+                pool_payouts.c.winner,
+                _exact(pool_payouts.c.winner_amount),
+                _exact(pool_payouts.c.dev_amount),
+                _exact(pool_payouts.c.burn_amount),
+                _exact(pool_payouts.c.treasury_amount),
+                _exact(pool_payouts.c.referral_amount),
+                _exact(pool_payouts.c.total_amount),
+                pool_payouts.c.signature,
+                pool_payouts.c.block_time,
+            )
         )
-    ]
-    payout = conn.execute(select(pool_payouts).where(pool_payouts.c.pool_id == pid)).first()
+        .where(pool_payouts.c.pool_id == pools.c.id)
+        .scalar_subquery()
+    )
+    return _chosen_pool(by_id, people.label("people"), history.label("history"), payout.label("payout"))
+
+
+def pool_detail(
+    conn: Connection, *, address: str | None = None, pool_id: int | None = None
+) -> PoolDetail | None:
+    """The live pool at `address`, or the pool with `pool_id` (live or not).
+
+    One statement (`_detail_statement`): the pool row with its participants, its latest activity and its
+    payout aggregated beside it as JSON arrays. Amounts travel as strings, times as ISO 8601 with their
+    offset."""
+    by_id = pool_id is not None
+    parameters = {"pool_id": pool_id} if by_id else {"address": address}
+    row = conn.execute(_detail_statement(by_id), parameters).mappings().first()
+    if row is None:
+        return None
+    activities = [_activity(item) for item in row["history"]]
     return PoolDetail(
         pool=to_pool_row(row),
         status_reason=row["status_reason"],
@@ -124,25 +216,41 @@ def pool_detail(
         rent_claimed=row["rent_claimed"],
         create_signature=row["create_signature"],
         synced_slot=row["synced_slot"],
-        participants=[
-            ParticipantRow(p.seat, p.wallet, p.nickname, p.joined_at, p.join_signature, p.refund_claimed)
-            for p in people
-        ],
-        donations=[a for a in history if a.kind == "donate"],
-        activity=history,
-        payout=None
-        if payout is None
-        else PayoutRow(
-            winner=payout.winner,
-            winner_amount=int(payout.winner_amount),
-            dev_amount=int(payout.dev_amount),
-            burn_amount=int(payout.burn_amount),
-            treasury_amount=int(payout.treasury_amount),
-            referral_amount=int(payout.referral_amount),
-            total_amount=int(payout.total_amount),
-            signature=payout.signature,
-            block_time=payout.block_time,
-        ),
+        participants=[_participant(item) for item in row["people"]],
+        donations=[a for a in activities if a.kind == "donate"],
+        activity=activities,
+        payout=None if row["payout"] is None else _payout(row["payout"]),
+    )
+
+
+def _time(iso: str) -> datetime:
+    # PostgreSQL writes a timestamptz into JSON in ISO 8601 with the session's offset; the API speaks UTC.
+    return datetime.fromisoformat(iso).astimezone(UTC)
+
+
+def _participant(item: list[Any]) -> ParticipantRow:
+    seat, wallet, nickname, joined_at, join_signature, refund_claimed = item
+    joined = None if joined_at is None else _time(joined_at)
+    return ParticipantRow(seat, wallet, nickname, joined, join_signature, refund_claimed)
+
+
+def _activity(item: list[Any]) -> ActivityRow:
+    kind, wallet, amount, signature, slot, block_time = item
+    return ActivityRow(kind, wallet, int(amount), signature, slot, _time(block_time))
+
+
+def _payout(item: list[Any]) -> PayoutRow:
+    winner, winner_amount, dev, burn, treasury, referral, total, signature, block_time = item
+    return PayoutRow(
+        winner=winner,
+        winner_amount=int(winner_amount),
+        dev_amount=int(dev),
+        burn_amount=int(burn),
+        treasury_amount=int(treasury),
+        referral_amount=int(referral),
+        total_amount=int(total),
+        signature=signature,
+        block_time=_time(block_time),
     )
 
 
@@ -155,7 +263,7 @@ class Claimables:
 def claimable(conn: Connection, wallet: str) -> Claimables:
     """By the program's rules (docs/program.md §3.8, §3.9): a refund needs a Cancelled pool with a refundable
     reason and the wallet still in the list; rent needs the creator, a finished status and an empty list."""
-    base = select(pools, mints.c.decimals, mints.c.symbol).join(mints, mints.c.address == pools.c.mint)
+    base = select(*POOL_ROW_COLUMNS).join(mints, mints.c.address == pools.c.mint)
     refunds = conn.execute(
         base.join(
             participants,

@@ -95,6 +95,34 @@ class PoolPage:
     next_cursor: str | None
 
 
+# What a PoolRow is made of (`to_pool_row`), with `mints` joined: only these, not every column of `pools` (the
+# monitor's bookkeeping is no reader's business, and each timestamp costs pg8000 a parse in Python).
+POOL_ROW_COLUMNS = (
+    pools.c.id,
+    pools.c.pool_address,
+    pools.c.mint,
+    mints.c.decimals,
+    mints.c.symbol,
+    pools.c.creator_wallet,
+    pools.c.status,
+    pools.c.entry_amount,
+    pools.c.total_amount,
+    pools.c.donated_amount,
+    pools.c.max_participants,
+    pools.c.participants_count,
+    pools.c.lock_duration_seconds,
+    pools.c.dev_fee_bps,
+    pools.c.burn_fee_bps,
+    pools.c.treasury_fee_bps,
+    pools.c.winner_wallet,
+    pools.c.start_time,
+    pools.c.lock_start_time,
+    pools.c.end_time,
+    pools.c.created_at,
+    pools.c.unpayable_reason,
+)
+
+
 def _ends_at() -> ColumnElement[datetime]:
     """When the pool's current window ends: the lock end once locked, else the join deadline."""
     lock_end = pools.c.lock_start_time + func.make_interval(0, 0, 0, 0, 0, 0, pools.c.lock_duration_seconds)
@@ -148,7 +176,8 @@ def list_pools(
                 participants.c.seat.is_not(None),
             )
         )
-    ends_at = _ends_at().label("ends_at")
+    # The cursor of an ending_soon page needs the window end; the other orders' keys are columns already.
+    cursor_key: tuple[ColumnElement[Any], ...] = ()
     if sort is PoolSort.NEWEST:
         sort_key: ColumnElement[Any] = pools.c.created_at
         order = (pools.c.created_at.desc(), pools.c.id.desc())
@@ -159,6 +188,7 @@ def list_pools(
         conditions.append(pools.c.status.in_(ENDING_STATUSES))
         sort_key = _ends_at()
         order = (sort_key.asc(), pools.c.id.asc())
+        cursor_key = (_ends_at().label("ends_at"),)
     if cursor:
         key, after_id = decode_cursor(cursor)
         # Decimal: a pot key may exceed int64, which would be sent (and refused) as a bigint.
@@ -173,7 +203,7 @@ def list_pools(
             conditions.append(or_(sort_key < typed, and_(sort_key == typed, pools.c.id < after_id)))
 
     query = (
-        select(pools, mints.c.decimals, mints.c.symbol, ends_at)
+        select(*POOL_ROW_COLUMNS, *cursor_key)
         .join(mints, mints.c.address == pools.c.mint)
         .where(*conditions)
         .order_by(*order)
