@@ -3,8 +3,8 @@
 
 One statement per request, in one round trip (`_count_sql`): an upsert that adds one hit to each of the
 request's keys (its IP, and on the reporting routes its wallet) in the current window and returns the new
-counts. The table is UNLOGGED (a crash
-forgets the counts, which only resets the windows) and the monitor deletes windows that have ended.
+counts. The table is UNLOGGED (a crash forgets the counts, which only resets the windows) and the monitor
+deletes windows that have ended.
 
 A fixed window lets a client spend up to twice its limit across a window boundary; in exchange a request costs
 one row update per key, and no clock but the database's is involved.
