@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from missout import settings
-from missout.settings import ChainSettings, DatabaseSettings, MonitorSettings, SettingsError, load
+from missout.settings import (
+    ApiSettings,
+    ChainSettings,
+    DatabaseSettings,
+    MonitorSettings,
+    SettingsError,
+    load,
+)
 
 DB_URL = "postgresql+pg8000://u:p@db.example.com:5432/app"
 
@@ -81,3 +88,13 @@ def test_monitor_tick_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONITOR_TICK_SECONDS", "0")
     with pytest.raises(SettingsError, match="MONITOR_TICK_SECONDS"):
         load(MonitorSettings)
+
+
+def test_pool_fees_above_the_whole_pot_name_the_three_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_POOL_DEV_FEE_BPS", "6000")
+    monkeypatch.setenv("API_POOL_BURN_FEE_BPS", "3000")
+    monkeypatch.setenv("API_POOL_TREASURY_FEE_BPS", "1001")
+    with pytest.raises(SettingsError, match=r"API_POOL_DEV_FEE_BPS \+ .* is 10001 bps"):
+        load(ApiSettings)
+    monkeypatch.setenv("API_POOL_TREASURY_FEE_BPS", "1000")  # exactly the whole pot is accepted
+    assert load(ApiSettings).pool_treasury_fee_bps == 1000

@@ -261,6 +261,18 @@ class ApiSettings(BaseSettings):
     avatar_s3_endpoint_url: str | None = None
     avatar_max_bytes: int = Field(default=1_048_576, ge=1_024, le=10_485_760)
 
+    @model_validator(mode="after")
+    def _fees_fit_in_the_pot(self) -> ApiSettings:
+        # create_pool refuses fees above 10,000 bps in total (docs/program.md §3.1): a policy above that
+        # matches no pool that can exist, so it is a configuration mistake, said at start-up.
+        total = self.pool_dev_fee_bps + self.pool_burn_fee_bps + self.pool_treasury_fee_bps
+        if total > 10_000:
+            raise ValueError(
+                "API_POOL_DEV_FEE_BPS + API_POOL_BURN_FEE_BPS + API_POOL_TREASURY_FEE_BPS is "
+                f"{total} bps; create_pool accepts at most 10000 in total"
+            )
+        return self
+
 
 _S = TypeVar("_S", bound=BaseSettings)
 
