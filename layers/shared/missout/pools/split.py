@@ -46,15 +46,17 @@ def _require_uint(name: str, value: int, high: int) -> None:
         raise ValueError(f"{name} must be between 0 and {high}, got {value}")
 
 
-def _u64(value: int, step: str) -> int:
-    """The program's checked u64 arithmetic: a result outside u64 is Overflow (6009)."""
-    if not 0 <= value <= U64_MAX:
-        raise SplitOverflow(f"{step} = {value} leaves u64")
-    return value
+def _overflow(step: str, value: int) -> SplitOverflow:
+    return SplitOverflow(f"{step} = {value} leaves u64")
 
 
 def _fee(total: int, name: str, bps: int) -> int:
-    return _u64(total * bps, f"{total} x {name} {bps}") // BPS_DENOMINATOR
+    # The program's checked multiply (a product outside u64 is Overflow, 6009). Messages are built only on
+    # failure: the monitor asks `pot_is_payable` for every pool it looks at.
+    product = total * bps
+    if product > U64_MAX:
+        raise _overflow(f"{total} x {name} {bps}", product)
+    return product // BPS_DENOMINATOR
 
 
 def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit:
@@ -69,5 +71,7 @@ def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) 
     # Each fee is at most (2^64 - 1) / 10 000 by now, so the program's checked add of the three cannot
     # fail; its checked subtraction can, when the fees exceed the pot.
     fees = dev + burn + treasury
-    winner = _u64(total - fees, f"{total} minus fees of {fees}")
+    winner = total - fees  # the program's checked subtraction
+    if winner < 0:
+        raise _overflow(f"{total} minus fees of {fees}", winner)
     return PayoutSplit(winner=winner, dev=dev, burn=burn, treasury=treasury)
