@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import null, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 
 from missout.db.tables import referrer_counts, referrer_mint_totals, winner_counts, winner_totals
 
@@ -32,40 +33,54 @@ class BoardRow:
     amount: int | None  # base units of the mint (per mint only)
 
 
-def winners_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
-    if mint is not None:
-        return (
-            select(winner_totals.c.wallet, winner_totals.c.wins, winner_totals.c.total_won)
-            .where(winner_totals.c.mint == mint)
-            .order_by(winner_totals.c.total_won.desc(), winner_totals.c.wallet)
-            .limit(limit)
-            .offset(offset)
-        )
+def _ranked(
+    wallet: ColumnElement[Any],
+    count: ColumnElement[Any],
+    amount: ColumnElement[Any],
+    *conditions: ColumnElement[bool],
+    by: ColumnElement[Any],
+    limit: int,
+    offset: int,
+) -> Select[Any]:
+    """One board page: (wallet, count, amount) rows, best `by` first, ties broken by wallet for a stable
+    order across pages."""
     return (
-        select(winner_counts.c.wallet, winner_counts.c.wins, null().label("amount"))
-        .where(winner_counts.c.wins > 0)
-        .order_by(winner_counts.c.wins.desc(), winner_counts.c.wallet)
+        select(wallet, count, amount)
+        .where(*conditions)
+        .order_by(by.desc(), wallet)
         .limit(limit)
         .offset(offset)
     )
 
 
+def winners_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
+    if mint is not None:
+        t = winner_totals.c
+        return _ranked(
+            t.wallet, t.wins, t.total_won, t.mint == mint, by=t.total_won, limit=limit, offset=offset
+        )
+    c = winner_counts.c
+    return _ranked(
+        c.wallet, c.wins, null().label("amount"), c.wins > 0, by=c.wins, limit=limit, offset=offset
+    )
+
+
 def referrers_query(mint: str | None, limit: int, offset: int) -> Select[Any]:
     if mint is not None:
-        totals = referrer_mint_totals
-        return (
-            select(totals.c.referrer_wallet, totals.c.pools, totals.c.earned)
-            .where(totals.c.mint == mint, totals.c.pools > 0)
-            .order_by(totals.c.earned.desc(), totals.c.referrer_wallet)
-            .limit(limit)
-            .offset(offset)
+        t = referrer_mint_totals.c
+        return _ranked(
+            t.referrer_wallet,
+            t.pools,
+            t.earned,
+            t.mint == mint,
+            t.pools > 0,
+            by=t.earned,
+            limit=limit,
+            offset=offset,
         )
-    return (
-        select(referrer_counts.c.wallet, referrer_counts.c.invited, null().label("amount"))
-        .where(referrer_counts.c.invited > 0)
-        .order_by(referrer_counts.c.invited.desc(), referrer_counts.c.wallet)
-        .limit(limit)
-        .offset(offset)
+    c = referrer_counts.c
+    return _ranked(
+        c.wallet, c.invited, null().label("amount"), c.invited > 0, by=c.invited, limit=limit, offset=offset
     )
 
 
