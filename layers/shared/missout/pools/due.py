@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from missout.db.tables import TERMINAL_POOL_STATUSES, pools
 
@@ -75,13 +77,7 @@ def lease_due_pools(conn: Connection, *, limit: int, holder: str, lease_s: float
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = conn.execute(
-        update(pools)
-        .where(pools.c.id.in_(due.scalar_subquery()))
-        .values(lease_until=_lease_ends(lease_s), leased_by=holder)
-        .returning(*_RETURNED)
-    ).all()
-    return sorted((_due_pool(row) for row in rows), key=lambda pool: pool.id)
+    return _lease(conn, due, holder=holder, lease_s=lease_s)
 
 
 def lease_pools(conn: Connection, ids: Sequence[int], *, holder: str, lease_s: float) -> list[DuePool]:
@@ -94,9 +90,14 @@ def lease_pools(conn: Connection, ids: Sequence[int], *, holder: str, lease_s: f
         .where(pools.c.id.in_(list(ids)), pools.c.status.not_in(TERMINAL_POOL_STATUSES), _FREE)
         .with_for_update(skip_locked=True)
     )
+    return _lease(conn, free, holder=holder, lease_s=lease_s)
+
+
+def _lease(conn: Connection, chosen: Select[Any], *, holder: str, lease_s: float) -> list[DuePool]:
+    """Give `holder` the lease on the pools `chosen` selects (ids, locked SKIP LOCKED), in id order."""
     rows = conn.execute(
         update(pools)
-        .where(pools.c.id.in_(free.scalar_subquery()))
+        .where(pools.c.id.in_(chosen.scalar_subquery()))
         .values(lease_until=_lease_ends(lease_s), leased_by=holder)
         .returning(*_RETURNED)
     ).all()
