@@ -5,9 +5,10 @@ How async chain I/O and the synchronous `transaction()` meet
 ------------------------------------------------------------
 Routes that talk to the chain are `async def`. Chain I/O is awaited on the request's event loop through a
 session opened per request (`async with wiring.rpc.session() as rpc`): httpx clients belong to the loop that
-made them, and Mangum runs each invocation on its own loop, so only the endpoint health (`RpcEndpoints`) is
-kept between requests. Database work is plain synchronous code in `with transaction() as conn:` blocks, handed
-to the thread pool with `run_in_threadpool`, so a slow statement never blocks the loop.
+made them, and while the API handler keeps one loop per thread, `make dev` (uvicorn) and the tests run
+requests on other loops, so only the endpoint health (`RpcEndpoints`) is kept between requests. Database
+work is plain synchronous code in `with transaction() as conn:` blocks, handed to the thread pool with
+`run_in_threadpool`, so a slow statement never blocks the loop.
 
 The two never nest: a request first does all its RPC (verify the transaction, read the accounts), then opens
 one short database transaction that writes what was proven. No database transaction is ever open across an
