@@ -12,10 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
-from missout import settings
-from missout.monitor import service
-from missout.monitor.engine import reset_monitor_engine
-from tests.monitor.served import free_socket, serve_in_thread
+from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
 from tests.monitor.world import SECRET, MonitorWorld
 from tests.support.database import TestDatabase
 
@@ -42,30 +39,11 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
                 " VALUES ('ip:192.0.2.9', now() - interval '1 day', 3)"
             )
         )
-    keypair, secret = tmp_path / "dev.json", tmp_path / "randomness.hex"
-    keypair.write_text(json.dumps(list(bytes(world.dev))))
-    secret.write_text(SECRET.hex())
-    for name, value in {
-        "SOLANA_RPC_URLS": url,
-        "DEV_WALLET_PUBKEY": str(world.dev.pubkey()),
-        "DEV_WALLET_KEYPAIR_PATH": str(keypair),
-        "RANDOMNESS_SECRET_PATH": str(secret),
-        "MONITOR_TICK_SECONDS": "0.3",
-        "MONITOR_SAFETY_MARGIN_MS": "500",
-        "MONITOR_PROBE_GATEWAY_HEALTH": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    settings.clear_caches()
-    service.rpc_endpoints.cache_clear()
-    service.load_keys.cache_clear()
-    reset_monitor_engine()
-    try:
-        with serve_in_thread(world.app, sock):
-            summary = handler(json.loads(EVENT.read_text()), lambda_context("monitor", 9.0))
-    finally:
-        reset_monitor_engine()
-        service.rpc_endpoints.cache_clear()
-        service.load_keys.cache_clear()
+    with (
+        monitor_handler_env(monkeypatch, tmp_path, rpc_url=url, dev=world.dev, randomness_secret=SECRET),
+        serve_in_thread(world.app, sock),
+    ):
+        summary = handler(json.loads(EVENT.read_text()), lambda_context("monitor", 9.0))
     assert summary["stopped_because"] == "time budget spent"
     assert summary["failed_ticks"] == 0
     assert summary["ticks"] >= 2

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from solders.account import Account
 from solders.keypair import Keypair
@@ -22,14 +21,11 @@ from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
 from localnet.spl_token import TOKEN_PROGRAM_ID, TokenAccount, pack_token_account
-from missout import settings
 from missout.chain.pda import associated_token_address
 from missout.db.tables import pool_payouts, referral_claims, referral_reward_events, referral_rewards
-from missout.monitor import service
-from missout.monitor.engine import reset_monitor_engine
 from missout.referrals.payouts import PayoutCaps, PayoutReport, pay_queued_claims
 from tests.api.chain_api import Answer, invoke
-from tests.monitor.served import free_socket, serve_in_thread
+from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
 from tests.monitor.world import FAST_SEND, SECRET, MonitorWorld, plenty
 from tests.people.signing import signed
 from tests.support.database import TestDatabase
@@ -257,9 +253,6 @@ async def test_the_monitor_handler_pays_a_claim_with_the_treasury_key_from_secre
     world.token_account(world.treasury.pubkey(), 1_000_000)
     world.chain.follow_wall_clock()  # slots move on by themselves, so the payout reaches finalized
     queued = await claim(world, a)
-    keypair, randomness = tmp_path / "dev.json", tmp_path / "randomness.hex"
-    keypair.write_text(json.dumps(list(bytes(world.dev))))
-    randomness.write_text(SECRET.hex())
     sock = free_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     for name, value in {
@@ -267,44 +260,31 @@ async def test_the_monitor_handler_pays_a_claim_with_the_treasury_key_from_secre
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "HTTPS_PROXY": "http://127.0.0.1:9",
-        "SOLANA_RPC_URLS": url,
-        "DEV_WALLET_PUBKEY": str(world.dev.pubkey()),
-        "DEV_WALLET_KEYPAIR_PATH": str(keypair),
-        "RANDOMNESS_SECRET_PATH": str(randomness),
-        "TREASURY_WALLET_PUBKEY": str(world.treasury.pubkey()),
-        "MONITOR_TICK_SECONDS": "0.3",
-        "MONITOR_SAFETY_MARGIN_MS": "500",
-        "MONITOR_PROBE_GATEWAY_HEALTH": "false",
     }.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TREASURY_WALLET_KEYPAIR_PATH", raising=False)
     with mock_aws():
         secrets = boto3.client("secretsmanager", region_name="eu-central-1")
         stored = secrets.create_secret(
             Name="missout/test/treasury", SecretString=json.dumps(list(bytes(world.treasury)))
         )
-        monkeypatch.setenv("TREASURY_WALLET_SECRET_ARN", str(stored["ARN"]))
-        monkeypatch.delenv("TREASURY_WALLET_KEYPAIR_PATH", raising=False)
-        settings.clear_caches()
-        parameters.clear_caches()  # type: ignore[no-untyped-call]
-        service.rpc_endpoints.cache_clear()
-        service.load_keys.cache_clear()
-        service.treasury_key.cache_clear()
-        reset_monitor_engine()
-        try:
-            with serve_in_thread(world.app, sock):
-                summary = await asyncio.to_thread(
-                    handler, json.loads(SCHEDULED_EVENT.read_text()), lambda_context("monitor", 10.0)
-                )
-        finally:
-            reset_monitor_engine()
-            service.rpc_endpoints.cache_clear()
-            service.load_keys.cache_clear()
-            service.treasury_key.cache_clear()
-            parameters.clear_caches()  # type: ignore[no-untyped-call]
-            settings.clear_caches()
+        with (
+            monitor_handler_env(
+                monkeypatch,
+                tmp_path,
+                rpc_url=url,
+                dev=world.dev,
+                randomness_secret=SECRET,
+                TREASURY_WALLET_PUBKEY=str(world.treasury.pubkey()),
+                TREASURY_WALLET_SECRET_ARN=str(stored["ARN"]),
+            ),
+            serve_in_thread(world.app, sock),
+        ):
+            summary = await asyncio.to_thread(
+                handler, json.loads(SCHEDULED_EVENT.read_text()), lambda_context("monitor", 10.0)
+            )
     assert summary["failed_ticks"] == 0
     status = (await api("GET", f"/api/referrals/claims/{queued['id']}")).body
     assert world.received(a) == 4_000, (status["status"], status.get("error"), summary)
-    status = (await api("GET", f"/api/referrals/claims/{queued['id']}")).body
     assert status["status"] == "paid"
     assert status["signature"] is not None
