@@ -12,6 +12,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection
 
+from missout.blocking import run_blocking
 from missout.db import transaction
 from missout.ratelimit import Limit, LimitState, count_hits, limit_header, policy_header, tightest
 from missout.settings import SettingsError
@@ -19,9 +20,11 @@ from missout.wiring import ChainWiring, RateLimits, chain_wiring, rate_limits
 from missout_api.problems import ProblemException
 
 
-def _chain() -> ChainWiring:
+async def _chain() -> ChainWiring:
+    # Async dependencies run on the event loop; the first call builds the wiring (imports the chain stack),
+    # so it is handed to a worker like any blocking call (a sync dependency would take FastAPI's own hop).
     try:
-        return chain_wiring()
+        return await run_blocking(chain_wiring)
     except SettingsError as exc:
         raise ProblemException(
             503,
@@ -33,7 +36,8 @@ def _chain() -> ChainWiring:
         ) from None
 
 
-def _limits() -> RateLimits:
+async def _limits() -> RateLimits:
+    # Async: settings are cached, so this never blocks, and a sync dependency would cost a thread hop.
     return rate_limits()
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
+from missout.blocking import run_blocking
 from missout.db.transaction import transaction
 from missout.pools.reporting import (
     Known,
@@ -36,7 +36,7 @@ NO_STORE = "no-store"
 async def handle_report(
     request: Request, response: Response, report: Report, chain: ChainWiring, limits: RateLimits
 ) -> ActionRecordOut | JSONResponse:
-    states, known = await run_in_threadpool(_preflight, request, limits, report)
+    states, known = await run_blocking(_preflight, request, limits, report)
     enforce(states)
     outcome = await report_action(report, chain, known)
     return _answer(response, outcome)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from missout.blocking import run_blocking
 from missout.db.transaction import transaction
 from missout.ratelimit import LimitState
 from missout_api.deps import Chain, Limits, count_request, enforce, limits_for
@@ -29,7 +29,7 @@ async def get_fairness(
     chain: Chain,
     limits: Limits,
 ) -> FairnessOut:
-    states = await run_in_threadpool(_count, request, limits)
+    states = await run_blocking(_count, request, limits)
     enforce(states)
     from missout_api.onchain.fairness import prove_draw  # the chain stack, on first use
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from missout.blocking import offloaded
 from missout.db import app_engine, app_plan
 from missout.db.health import probe
 from missout_api.problems import dependency_unavailable
@@ -16,6 +17,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, responses={503: {"description": "database unreachable"}})
+@offloaded
 def health(request: Request) -> Health | JSONResponse:
     result = probe(app_engine(), app_plan())
     database = DatabaseStatus(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from missout.blocking import offloaded
 from missout.leaderboards import MAX_OFFSET, BoardRow, board, referrers_query, winners_query
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import problem_responses
@@ -51,6 +52,7 @@ def _board(rows: list[BoardRow], mint: str | None, limit: int, offset: int) -> B
 
 
 @router.get("/leaderboard/winners", response_model=Board, responses=problem_responses())
+@offloaded
 def get_winners(
     request: Request, limits: Limits, mint: Mint = None, limit: Limit = 20, offset: Offset = 0
 ) -> Board:
@@ -59,6 +61,7 @@ def get_winners(
 
 
 @router.get("/leaderboard/referrers", response_model=Board, responses=problem_responses())
+@offloaded
 def get_referrers(
     request: Request, limits: Limits, mint: Mint = None, limit: Limit = 20, offset: Offset = 0
 ) -> Board:

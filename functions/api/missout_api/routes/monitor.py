@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from missout.blocking import offloaded
 from missout.db import transaction
 from missout.monitor.status import monitor_status
 from missout_api.problems import problem_responses
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/monitor", tags=["monitor"])
 
 
 @router.get("/status", responses=problem_responses())
+@offloaded
 def status() -> Any:
     with transaction() as conn:
         current = monitor_status(conn)

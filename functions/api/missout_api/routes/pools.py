@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from missout.blocking import offloaded
 from missout.pools.detail import ActivityRow, PoolDetail, claimable, pool_detail
 from missout.pools.listing import (
     CURSOR_PATTERN,
@@ -47,6 +48,7 @@ Address = Annotated[str, Path(pattern=BASE58_KEY, description="the Pool account 
 
 
 @router.get("/pools", response_model=PoolList, responses=problem_responses())
+@offloaded
 def get_pools(
     request: Request,
     response: Response,
@@ -86,6 +88,7 @@ def get_pools(
 
 
 @router.get("/pools/claimable", response_model=ClaimableOut, responses=problem_responses())
+@offloaded
 def get_claimable(
     request: Request,
     response: Response,
@@ -100,6 +103,7 @@ def get_claimable(
 
 
 @router.get("/pools/by-id/{pool_id}", response_model=PoolDetailOut, responses=problem_responses(404))
+@offloaded
 def get_pool_by_id(
     request: Request,
     response: Response,
@@ -112,6 +116,7 @@ def get_pool_by_id(
 
 
 @router.get("/pools/{address}", response_model=PoolDetailOut, responses=problem_responses(404))
+@offloaded
 def get_pool(request: Request, response: Response, limits: Limits, address: Address) -> PoolDetailOut:
     """The live pool at this address (or, if none is live, the latest closed one there)."""
     return _detail(request, response, limits, address=address)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from missout.auth import Action
+from missout.blocking import offloaded
 from missout.db.transaction import ConstraintViolation, transaction
 from missout.profiles.profile import (
     NICKNAME_PATTERN,
@@ -100,12 +101,14 @@ def profile_out(profile: Profile) -> ProfileOut:
 
 
 @router.get("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses())
+@offloaded
 def get_profile(request: Request, limits: Limits, wallet: Wallet) -> ProfileOut:
     profile = counted_read(request, limits, lambda conn: load_profile(conn, wallet, nickname_rule()))
     return profile_out(profile)
 
 
 @router.post("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses(400, 401, 409))
+@offloaded
 def post_profile(request: Request, limits: Limits, wallet: Wallet, body: ProfileIn) -> ProfileOut:
     """Change the nickname and/or the avatar style. A nickname change after the first two waits 48 hours
     from the previous one (409 `nickname_cooldown` with `retry_at`)."""
@@ -153,6 +156,7 @@ def _avatar_problem(refused: Refused) -> ProblemException:
     response_model=AvatarUploadOut,
     responses=problem_responses(400, 401),
 )
+@offloaded
 def post_avatar_upload(
     request: Request, limits: Limits, wallet: Wallet, body: AvatarUploadIn
 ) -> AvatarUploadOut:
@@ -178,6 +182,7 @@ def post_avatar_upload(
 
 
 @router.post("/profiles/{wallet}/avatar", response_model=ProfileOut, responses=problem_responses(400, 404))
+@offloaded
 def post_avatar(request: Request, limits: Limits, wallet: Wallet, body: AvatarConfirmIn) -> ProfileOut:
     """Check the uploaded object (size, magic bytes) and point the profile at it. The upload id is the
     capability: only the signed avatar-upload request handed it out."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from missout.auth import Action
+from missout.blocking import offloaded
 from missout.db.transaction import transaction
 from missout.referrals.claims import Claim, ClaimRefused, claim_by_id, claims_of, open_claim
 from missout.referrals.reads import invited, rewards, summary
@@ -127,6 +128,7 @@ def _next(ids: list[int], limit: int) -> int | None:
 @router.post(
     "/referrals", response_model=RelationOut, status_code=201, responses=problem_responses(400, 401, 409)
 )
+@offloaded
 def post_referral(request: Request, limits: Limits, body: RegisterIn) -> RelationOut:
     """Bind the signing wallet to its referrer: first referrer wins forever, no self-referral, no cycles,
     not after the wallet joined a pool."""
@@ -155,6 +157,7 @@ def post_referral(request: Request, limits: Limits, body: RegisterIn) -> Relatio
     status_code=202,
     responses=problem_responses(400, 401, 409),
 )
+@offloaded
 def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) -> ClaimOut:
     """Move the wallet's pending rewards in `mint` (up to the per-claim cap) into a queued claim; the
     monitor pays it from the treasury. 202: queued, follow it at GET /api/referrals/claims/{id}."""
@@ -170,6 +173,7 @@ def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) 
 
 
 @router.get("/referrals/claims/{claim_id}", response_model=ClaimOut, responses=problem_responses(404))
+@offloaded
 def get_claim(
     request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
 ) -> ClaimOut:
@@ -182,6 +186,7 @@ def get_claim(
 
 
 @router.get("/referrals/{wallet}", response_model=SummaryOut, responses=problem_responses())
+@offloaded
 def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
     found = counted_read(request, limits, lambda conn: summary(conn, wallet))
     return SummaryOut(
@@ -204,6 +209,7 @@ def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
 
 
 @router.get("/referrals/{wallet}/rewards", response_model=RewardsPage, responses=problem_responses())
+@offloaded
 def get_rewards(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> RewardsPage:
@@ -225,6 +231,7 @@ def get_rewards(
 
 
 @router.get("/referrals/{wallet}/invited", response_model=InvitedPage, responses=problem_responses())
+@offloaded
 def get_invited(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> InvitedPage:
@@ -236,6 +243,7 @@ def get_invited(
 
 
 @router.get("/referrals/{wallet}/claims", response_model=ClaimsPage, responses=problem_responses())
+@offloaded
 def get_claims(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> ClaimsPage:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from missout.auth import Action, issue_nonce
+from missout.blocking import offloaded
 from missout.db.transaction import transaction
 from missout.profiles.activity import ACTIVITY_CURSOR, wallet_activity
 from missout_api.deps import Limits, count_request, counted_read, enforce, limits_for
@@ -45,6 +46,7 @@ class ActivityPage(BaseModel):
 
 
 @router.get("/wallets/{wallet}/nonce", response_model=NonceOut, responses=problem_responses())
+@offloaded
 def get_nonce(
     request: Request,
     limits: Limits,
@@ -67,6 +69,7 @@ def get_nonce(
 
 
 @router.get("/wallets/{wallet}/activity", response_model=ActivityPage, responses=problem_responses())
+@offloaded
 def get_activity(
     request: Request,
     limits: Limits,

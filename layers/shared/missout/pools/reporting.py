@@ -14,7 +14,6 @@ database transaction opens (see `missout.wiring`).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeAlias
@@ -24,6 +23,7 @@ from solders.pubkey import Pubkey
 from solders.rpc.responses import GetSignaturesForAddressResp
 from sqlalchemy.engine import Connection
 
+from missout.blocking import run_blocking
 from missout.chain.pool_keys import PoolKeys
 from missout.chain.rpc import RpcSession
 from missout.chain.verify import (
@@ -133,7 +133,7 @@ async def report_action(report: Report, wiring: ChainWiring, known: Known) -> Ou
     if isinstance(proven, Rejected):
         return proven
     # The database work runs in a worker thread: the event loop keeps serving while it waits.
-    return await asyncio.to_thread(_write, report, proven)
+    return await run_blocking(_write, report, proven)
 
 
 @dataclass(frozen=True, slots=True)
