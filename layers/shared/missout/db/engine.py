@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from missout.db.connection_plan import ConnectionPlan, TlsPolicy, plan_connection
+from missout.db.driver import make_pg8000_connection
 from missout.db.timestamps import read_timestamps_fast
 from missout.settings import DatabaseSettings, database_settings
 
@@ -51,6 +52,7 @@ def build_engine(plan: ConnectionPlan, settings: DatabaseSettings) -> Engine:
     )
     engine = create_engine(plan.url, connect_args=connect_args_for(plan, settings), **pool_options)
     guard_against_autocommit(engine)
+    event.listen(engine, "do_connect", make_pg8000_connection)  # COMMIT in one round trip (driver.py)
     event.listen(engine, "connect", lambda dbapi_connection, _record: read_timestamps_fast(dbapi_connection))
     return engine
 
