@@ -68,7 +68,9 @@ def warm_routes() -> list[Figure]:
         ours = {q: median([run[route][q] for run in per_run]) for q in QUANTILES}
         limits = (
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
-            "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request"
+            "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request; "
+            "pg8000 waits for three round trips per statement with parameters (Parse, Describe, Execute), "
+            "which the reads pay and the reference's parameterless SELECT 1 (one simple Query) does not"
         )
         notes = [
             f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
