@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class ScriptedRpc:
     handler: Handler
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Each request's client address: which TCP connection it came over.
+    peers: list[tuple[str, int]] = field(default_factory=list)
 
     def methods(self) -> list[str]:
         return [str(r.get("method")) for r in self.requests]
@@ -55,6 +58,8 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
         except ValueError:
             return Response("bad request", status_code=400)
         scripted.requests.append(parsed)
+        if request.client is not None:
+            scripted.peers.append((request.client.host, request.client.port))
         return scripted.handler(parsed)
 
     app = Starlette(routes=[Route(path, endpoint, methods=["POST"])])
@@ -74,6 +79,33 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
         server.force_exit = True  # no graceful drain: the clients are already closed
         await task
         sock.close()
+
+
+@contextmanager
+def scripted_rpc_in_thread(handler: Handler) -> Iterator[ScriptedRpc]:
+    """The same server on a loop of its own in a thread: for tests whose clients run on several loops in turn
+    (`asyncio.run` per call, as the monitor does)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    served: list[ScriptedRpc] = []
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with scripted_rpc(handler) as scripted:
+            served.append(scripted)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(timeout=10):
+            raise RuntimeError("the scripted RPC server did not start")
+        yield served[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
 
 
 def refused_url() -> str:
