@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.monitor.served import free_socket, serve_in_thread
 
 Handler = Callable[[dict[str, Any]], Response]
 
@@ -47,10 +48,7 @@ class ScriptedRpc:
         return [str(r.get("method")) for r in self.requests]
 
 
-@asynccontextmanager
-async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
-    scripted = ScriptedRpc(handler)
-
+def _app(scripted: ScriptedRpc, path: str) -> Starlette:
     async def endpoint(request: Request) -> Response:
         body = await request.body()
         try:
@@ -62,7 +60,13 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
             scripted.peers.append((request.client.host, request.client.port))
         return scripted.handler(parsed)
 
-    app = Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+    return Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+
+
+@asynccontextmanager
+async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
+    scripted = ScriptedRpc(handler)
+    app = _app(scripted, path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -85,27 +89,10 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
 def scripted_rpc_in_thread(handler: Handler) -> Iterator[ScriptedRpc]:
     """The same server on a loop of its own in a thread: for tests whose clients run on several loops in turn
     (`asyncio.run` per call, as the monitor does)."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    served: list[ScriptedRpc] = []
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with scripted_rpc(handler) as scripted:
-            served.append(scripted)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    try:
-        if not ready.wait(timeout=10):
-            raise RuntimeError("the scripted RPC server did not start")
-        yield served[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
-        loop.close()
+    scripted = ScriptedRpc(handler)
+    with serve_in_thread(_app(scripted, "/"), free_socket()) as url:
+        scripted.url = url + "/"
+        yield scripted
 
 
 def refused_url() -> str:
