@@ -8,7 +8,6 @@ import asyncio
 import contextvars
 import socket
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -27,7 +26,7 @@ MISSING_POOL = "11111111111111111111111111111111"
 
 
 @pytest.fixture
-def started_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def started_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the threads started while the test runs (every `Thread.start`, anyio's and ours)."""
     names: list[str] = []
     original = threading.Thread.start
@@ -36,8 +35,8 @@ def started_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         names.append(thread.name)
         original(thread)
 
-    monkeypatch.setattr(threading.Thread, "start", start)
-    yield names
+    monkeypatch.setattr(threading.Thread, "start", start)  # undone by monkeypatch after the test
+    return names
 
 
 def test_a_warm_handler_reuses_its_worker_threads_across_invocations(
@@ -111,8 +110,11 @@ async def _until_a_backend_waits_on_a_lock(engine: Engine) -> None:
             ).scalar_one()
             return count
 
-    while not await asyncio.to_thread(waiting):
+    for _ in range(180):  # the caller's wait_for bounds it too
+        if await asyncio.to_thread(waiting):
+            return
         await asyncio.sleep(0.05)
+    raise AssertionError("no request ever waited on the lock")
 
 
 def _closed_port() -> int:
@@ -149,7 +151,8 @@ def test_run_blocking_carries_the_callers_context_variables() -> None:
 
 
 def test_a_cancelled_caller_does_not_cut_the_blocking_call_short() -> None:
-    """A server shutting down cancels its tasks; the call in the worker (a transaction) still ends normally."""
+    """A server shutting down cancels its tasks; the call in the worker (a transaction) still ends
+    normally."""
     release, finished = threading.Event(), threading.Event()
 
     def slow() -> None:
