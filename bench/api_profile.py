@@ -55,14 +55,14 @@ def _timed_method(owner: Any, name: str, label: Callable[..., str]) -> Callable[
 @contextmanager
 def driver_timing() -> Iterator[None]:
     """Time pg8000's connect, execute, commit and close (the whole driver call: I/O plus decoding)."""
-    import pg8000
     import pg8000.legacy  # what SQLAlchemy's pg8000 dialect uses
 
     def statement_label(_cursor: Any, operation: str, *args: Any, **kwargs: Any) -> str:
         return " ".join(operation.split())[:48]
 
     undo = [
-        _timed_method(pg8000, "connect", lambda *a, **k: "CONNECT"),
+        # Our engines build the connection themselves (missout.db.driver), not through pg8000.connect.
+        _timed_method(Pg8000Connection, "__init__", lambda *a, **k: "CONNECT"),
         _timed_method(pg8000.legacy.Cursor, "execute", statement_label),
         _timed_method(Pg8000Connection, "commit", lambda *a, **k: "COMMIT"),  # our engines' class
         _timed_method(pg8000.legacy.Connection, "rollback", lambda *a, **k: "ROLLBACK"),
