@@ -30,6 +30,7 @@ from localnet.rpc_encoding import (
     invalid_params,
 )
 from localnet.runtime import (
+    PACKET_DATA_SIZE,
     Execution,
     InvalidTransaction,
     LocalChain,
@@ -99,15 +100,30 @@ def _decode_wire(data: Any, encoding: str) -> bytes:
     raise invalid_params(f"Invalid params: unknown variant `{encoding}`, expected `base58` or `base64`.")
 
 
+# agave's limits on what sendTransaction and simulateTransaction accept (docs/solana.md §3.5): the encoded
+# text first, then the decoded bytes, both before the transaction is even parsed.
+_TRANSACTION_TYPE = "solana_transaction::versioned::VersionedTransaction"
+_MAX_ENCODED_SIZE = {"base58": 1683, "base64": 1644}
+
+
 def _transaction(params: Params) -> VersionedTransaction:
     encoding = _config(params, 1).get("encoding", "base58")
-    raw = _decode_wire(_arg(params, 0), encoding)
+    encoded = _arg(params, 0)
+    limit = _MAX_ENCODED_SIZE.get(encoding)
+    if limit is not None and isinstance(encoded, str) and len(encoded) > limit:
+        raise invalid_params(
+            f"{encoding} encoded {_TRANSACTION_TYPE} too large: {len(encoded)} bytes"
+            f" (max: encoded/raw {limit}/{PACKET_DATA_SIZE})"
+        )
+    raw = _decode_wire(encoded, encoding)
+    if len(raw) > PACKET_DATA_SIZE:
+        raise invalid_params(
+            f"decoded {_TRANSACTION_TYPE} too large: {len(raw)} bytes (max: {PACKET_DATA_SIZE} bytes)"
+        )
     try:
         return VersionedTransaction.from_bytes(raw)
     except ValueError as exc:
-        raise invalid_params(
-            f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {exc}"
-        ) from None
+        raise invalid_params(f"failed to deserialize {_TRANSACTION_TYPE}: {exc}") from None
 
 
 def _simulation_result(execution: Execution, accounts: list[Json | None] | None = None) -> Json:

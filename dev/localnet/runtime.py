@@ -42,6 +42,8 @@ from localnet.tx_errors import ErrJson, TransactionFailure, litesvm_error
 
 SYSTEM_PROGRAM_ID = Pubkey.default()
 NATIVE_LOADER_ID = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
+# The largest serialized transaction a cluster accepts: one network packet's payload (docs/solana.md §3.5).
+PACKET_DATA_SIZE = 1232
 _FAUCET_FLOOR = 10**17
 _FAUCET_TOP_UP = 10**18
 
@@ -221,6 +223,10 @@ class LocalChain:
         check_blockhash: bool,
         check_duplicate: bool,
     ) -> Execution:
+        size = len(bytes(tx))
+        if size > PACKET_DATA_SIZE:
+            # The RPC refuses these before decoding (rpc_methods); this catches direct in-process senders.
+            raise InvalidTransaction(f"transaction too large: {size} bytes (max: {PACKET_DATA_SIZE} bytes)")
         try:
             tx.sanitize()
         except Exception as exc:  # solders raises its own sanitize error types

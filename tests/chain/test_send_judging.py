@@ -129,3 +129,16 @@ async def test_an_error_no_state_explains_is_failed_for_good(
     assert "Unauthorized" in (outcome.error or "")
     assert world.pool_status(pool) is PoolStatus.LOCKED
     assert intents(direct_engine) == []
+
+
+async def test_a_crank_over_the_packet_limit_fails_before_anything_is_recorded_or_sent(
+    world: CrankWorld, pool: Pubkey, pool_id: int, direct_engine: Engine
+) -> None:
+    # Every node refuses it before parsing: retrying, or trying another endpoint, can never help.
+    padding = Instruction(Pubkey.new_unique(), bytes(1_100), [])
+    outcome = await send(world, pool_id, "request_randomness", [*request(world, pool), padding])
+    assert (outcome.result, outcome.kind) == (SendResult.FAILED, OutcomeKind.FAILED)
+    assert "over the 1232-byte limit" in (outcome.error or "")
+    assert intents(direct_engine) == []
+    assert dev_transactions(world) == 0
+    assert world.pool_status(pool) is PoolStatus.LOCKED

@@ -17,15 +17,13 @@ from missout.chain.addresses import SYSTEM_PROGRAM_ID, TOKEN_2022_PROGRAM_ID, TO
 from missout.chain.instructions import build_payout_winner
 from missout.chain.pda import associated_token_address
 from missout.chain.pool_keys import PoolKeys
-from missout.chain.send.policy import MAX_COMPUTE_UNITS
+from missout.chain.send.policy import MAX_COMPUTE_UNITS, PACKET_DATA_SIZE
 from missout.chain.send.prepare import sign_transaction
 from missout.chain.token_accounts import create_ata_idempotent, missing_ata_creations, needs_creating
 from tests.support.crank_world import PROGRAM_ID, CrankWorld
 
 from .conftest import key
 from .test_accounts import sample_pool
-
-PACKET_DATA_SIZE = 1232  # the largest serialized transaction a cluster accepts (docs/solana.md §1.7)
 
 
 @pytest.mark.parametrize("token_program", [TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID])

@@ -11,6 +11,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
 from solana.rpc.models import MemcmpOpts, TokenAccountOpts, TxOpts
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
@@ -20,7 +21,7 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionConfirmationStatus
 
 from localnet.base58 import b58encode
-from localnet.runtime import LocalChain
+from localnet.runtime import InvalidTransaction, LocalChain
 from localnet.server import create_rpc_app
 from localnet.spl_token import TOKEN_PROGRAM_ID
 from localnet.transport import in_process_client
@@ -357,3 +358,54 @@ async def test_control_endpoints_move_the_clock(chain: LocalChain, client: Async
     assert moved["slot"] == start + 3000 == clock["slot"]
     assert clock["unixTimestamp"] == 1_750_000_600
     assert warped["unixTimestamp"] == 1_900_000_000 == chain.clock.unix_timestamp
+
+
+def _sized_tx(chain: LocalChain, payer: Keypair, size: int) -> VersionedTransaction:
+    """A signed transaction of exactly `size` bytes: one instruction whose data fills it up."""
+    program = Pubkey.new_unique()
+    for data_len in range(size, 0, -1):
+        tx = signed(chain, payer, [Instruction(program, bytes(data_len), [])])
+        if len(bytes(tx)) == size:
+            return tx
+    raise AssertionError(f"no transaction of {size} bytes")
+
+
+async def test_the_packet_limit_is_enforced_like_agave(chain: LocalChain, client: AsyncClient) -> None:
+    payer = funded(chain)
+    session = client._provider.session
+    largest, one_over, far_over = (_sized_tx(chain, payer, n) for n in (1232, 1233, 1400))
+
+    def call(method: str, tx: VersionedTransaction, encoding: str) -> dict[str, object]:
+        raw = bytes(tx)
+        text = base64.b64encode(raw).decode() if encoding == "base64" else b58encode(raw)
+        return {"jsonrpc": "2.0", "id": 1, "method": method, "params": [text, {"encoding": encoding}]}
+
+    decoded = await session.post("http://localnet.invalid/", json=call("sendTransaction", one_over, "base64"))
+    encoded = await session.post(
+        "http://localnet.invalid/", json=call("simulateTransaction", far_over, "base64")
+    )
+    base58 = await session.post("http://localnet.invalid/", json=call("sendTransaction", far_over, "base58"))
+    with pytest.raises(RPCException) as through_client:
+        await client.send_transaction(far_over)
+    with pytest.raises(InvalidTransaction, match="1400 bytes"):
+        chain.send_transaction(far_over)
+    # One byte under the limit passes the size checks and fails only because its program does not exist.
+    with pytest.raises(RPCException) as at_limit:
+        await client.send_transaction(largest)
+
+    kind = "solana_transaction::versioned::VersionedTransaction"
+    assert decoded.json()["error"] == {
+        "code": -32602,
+        "message": f"decoded {kind} too large: 1233 bytes (max: 1232 bytes)",
+    }
+    assert encoded.json()["error"] == {
+        "code": -32602,
+        "message": f"base64 encoded {kind} too large: 1868 bytes (max: encoded/raw 1644/1232)",
+    }
+    assert base58.json()["error"]["code"] == -32602
+    assert base58.json()["error"]["message"].startswith(f"base58 encoded {kind} too large: ")
+    assert "(max: encoded/raw 1683/1232)" in base58.json()["error"]["message"]
+    assert "too large" in str(through_client.value)
+    assert "too large" not in str(at_limit.value)
+    assert len(chain.history) == 0
+    assert chain.get_balance(payer.pubkey()) == 10 * SOL

@@ -34,6 +34,7 @@ from missout.chain.send import (
     IntentStatus,
     SendPolicy,
     SimulationFailed,
+    TransactionTooLarge,
     prepare_transaction,
     send_until_settled,
 )
@@ -190,6 +191,8 @@ async def _sign_and_record(
         prepared = await prepare_transaction(rpc, instructions, treasury, policy, attempt=attempt)
     except SimulationFailed as refused:
         raise _Failed(f"the payout would fail: {describe(refused.error)}") from None
+    except TransactionTooLarge as too_large:
+        raise _Failed(f"the payout cannot be sent: {too_large}") from None
     with transaction(engine) as conn:
         recorded = conn.execute(
             update(referral_claims)

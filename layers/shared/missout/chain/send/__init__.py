@@ -22,7 +22,12 @@ if TYPE_CHECKING:
         SendResult,
     )
     from missout.chain.send.policy import RemainingMs, SendPolicy, policy_from_settings
-    from missout.chain.send.prepare import PreparedTransaction, SimulationFailed, prepare_transaction
+    from missout.chain.send.prepare import (
+        PreparedTransaction,
+        SimulationFailed,
+        TransactionTooLarge,
+        prepare_transaction,
+    )
     from missout.chain.send.sender import DurableSender
     from missout.chain.send.settle import Settlement, send_until_settled
 
@@ -39,6 +44,7 @@ _HOME = {
     "policy_from_settings": "policy",
     "PreparedTransaction": "prepare",
     "SimulationFailed": "prepare",
+    "TransactionTooLarge": "prepare",
     "prepare_transaction": "prepare",
     "DurableSender": "sender",
     "Settlement": "settle",
@@ -59,6 +65,7 @@ __all__ = [
     "SendResult",
     "Settlement",
     "SimulationFailed",
+    "TransactionTooLarge",
     "policy_from_settings",
     "prepare_transaction",
     "send_until_settled",

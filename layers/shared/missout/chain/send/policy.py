@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from missout.settings import CrankSettings
 
 MAX_COMPUTE_UNITS = 1_400_000  # the per-transaction ceiling of the runtime
+PACKET_DATA_SIZE = 1232  # the largest serialized transaction a cluster accepts (docs/solana.md §3.5)
 
 # Milliseconds left in the run: in the monitor, the Lambda context's `get_remaining_time_in_millis`.
 RemainingMs = Callable[[], int]

@@ -23,7 +23,7 @@ from solders.transaction import VersionedTransaction
 from missout.chain.errors import ClassifiedError, classify_transaction_error
 from missout.chain.rpc import RpcSession
 from missout.chain.send.fees import compute_unit_limit, priority_fee
-from missout.chain.send.policy import MAX_COMPUTE_UNITS, SendPolicy
+from missout.chain.send.policy import MAX_COMPUTE_UNITS, PACKET_DATA_SIZE, SendPolicy
 
 _MAX_FEE_ACCOUNTS = 128  # getRecentPrioritizationFees accepts at most 128 addresses
 
@@ -39,6 +39,15 @@ class SimulationFailed(Exception):
         self.error = error
         self.logs = list(logs)
         self.transaction = transaction
+
+
+class TransactionTooLarge(Exception):
+    """The signed transaction is over the cluster's size limit: every RPC node refuses it, so no retry or
+    other endpoint can help. A fault in how the instructions were put together, not in the chain's state."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the transaction is {size} bytes, over the {PACKET_DATA_SIZE}-byte limit")
+        self.size = size
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +107,9 @@ async def prepare_transaction(
     extra_signers: Sequence[Keypair] = (),
     attempt: int = 1,
 ) -> PreparedTransaction:
-    """Simulate at finalized, then sign the sized transaction. Raises `SimulationFailed` when the program
-    (or runtime) would refuse it, and the RPC errors of `RpcSession.read` when no node answers.
+    """Simulate at finalized, then sign the sized transaction. Raises `TransactionTooLarge` when no node
+    would take it, `SimulationFailed` when the program (or runtime) would refuse it, and the RPC errors of
+    `RpcSession.read` when no node answers.
 
     `payer` is the DEV wallet: passed in by the monitor, never read from the environment here."""
     unit_price = priority_fee(
@@ -109,6 +119,9 @@ async def prepare_transaction(
     trial = sign_transaction(
         instructions, MAX_COMPUTE_UNITS, unit_price, latest.blockhash, payer, extra_signers
     )
+    # The final transaction has the same size: only the budget instructions' fixed-width values change.
+    if (size := len(bytes(trial))) > PACKET_DATA_SIZE:
+        raise TransactionTooLarge(size)
     simulation = await rpc.read(
         "simulateTransaction",
         lambda c: c.simulate_transaction(trial, sig_verify=False, commitment=Finalized),

@@ -69,7 +69,7 @@ from missout.chain.send.intents import (
 from missout.chain.send.judge import Judgement, describe, judge, judge_by_state, ours, pool_of
 from missout.chain.send.outcome import ErrorClass, IntentStatus, SendOutcome, SendResult
 from missout.chain.send.policy import RemainingMs, SendPolicy, slice_of
-from missout.chain.send.prepare import SimulationFailed, prepare_transaction
+from missout.chain.send.prepare import SimulationFailed, TransactionTooLarge, prepare_transaction
 from missout.chain.send.settle import Settlement, send_until_settled
 from missout.db import DatabaseUnavailable
 from missout.observability import logger
@@ -266,6 +266,10 @@ class DurableSender:
                 },
             )
             return SendOutcome(verdict, pool_id, action, plan.attempt, error=describe(failed.error))
+        except TransactionTooLarge as too_large:
+            # Nothing was recorded or sent; the same instructions would be refused on every run.
+            logger().error("crank transaction too large", extra={"pool": pool_id, "action": action})
+            return SendOutcome(SendResult.FAILED, pool_id, action, plan.attempt, error=str(too_large))
         except RpcError as exc:
             return SendOutcome(SendResult.UNAVAILABLE, pool_id, action, plan.attempt, error=str(exc))
         new = NewIntent(pool_id, action, prepared.signature, prepared.raw, prepared.last_valid_block_height)
