@@ -188,39 +188,32 @@ class Timing:
     loaded: list[str]
 
 
-def time_imports(interpreter: Interpreter, imports: str) -> Timing:
+def _run_child(interpreter: Interpreter, code: str) -> Any:
+    """The JSON the child prints last, run in a fresh process with only our paths and the bytecode cache."""
     done = subprocess.run(
-        [interpreter.python, "-c", _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY))],
-        env=_child_env(interpreter),
+        [interpreter.python, "-c", code],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": ":".join(str(p) for p in interpreter.path),
+            "PYTHONPYCACHEPREFIX": str(PYCACHE / interpreter.label),
+            "PYTHONNOUSERSITE": "1",
+        },
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_imports(interpreter: Interpreter, imports: str) -> Timing:
+    result = _run_child(interpreter, _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY)))
     return Timing(float(result["s"]) * 1000, float(result["cpu_s"]) * 1000, list(result["loaded"]))
-
-
-def _child_env(interpreter: Interpreter) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": ":".join(str(p) for p in interpreter.path),
-        "PYTHONPYCACHEPREFIX": str(PYCACHE / interpreter.label),
-        "PYTHONNOUSERSITE": "1",
-    }
 
 
 def time_steps(interpreter: Interpreter, lines: list[str]) -> list[Timing]:
     """Each line's wall and CPU time, run one after the other in one fresh process, collector paused."""
-    done = subprocess.run(
-        [interpreter.python, "-c", _STEPS_CHILD.format(lines=lines)],
-        env=_child_env(interpreter),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    timed = json.loads(done.stdout.strip().splitlines()[-1])
+    timed = _run_child(interpreter, _STEPS_CHILD.format(lines=lines))
     return [Timing(float(wall) * 1000, float(cpu) * 1000, []) for wall, cpu in timed]
 
 
