@@ -137,6 +137,7 @@ class JoinRpcFloor:
 
     def close(self) -> None:
         self._loop.run_until_complete(self._session.__aexit__(None, None, None))
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())  # closes this loop's RPC clients
         self._loop.close()
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.monitor.served import free_socket, serve_in_thread
 
 Handler = Callable[[dict[str, Any]], Response]
 
@@ -39,15 +41,14 @@ class ScriptedRpc:
     handler: Handler
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Each request's client address: which TCP connection it came over.
+    peers: list[tuple[str, int]] = field(default_factory=list)
 
     def methods(self) -> list[str]:
         return [str(r.get("method")) for r in self.requests]
 
 
-@asynccontextmanager
-async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
-    scripted = ScriptedRpc(handler)
-
+def _app(scripted: ScriptedRpc, path: str) -> Starlette:
     async def endpoint(request: Request) -> Response:
         body = await request.body()
         try:
@@ -55,9 +56,17 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
         except ValueError:
             return Response("bad request", status_code=400)
         scripted.requests.append(parsed)
+        if request.client is not None:
+            scripted.peers.append((request.client.host, request.client.port))
         return scripted.handler(parsed)
 
-    app = Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+    return Starlette(routes=[Route(path, endpoint, methods=["POST"])])
+
+
+@asynccontextmanager
+async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
+    scripted = ScriptedRpc(handler)
+    app = _app(scripted, path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -74,6 +83,16 @@ async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[Scrip
         server.force_exit = True  # no graceful drain: the clients are already closed
         await task
         sock.close()
+
+
+@contextmanager
+def scripted_rpc_in_thread(handler: Handler) -> Iterator[ScriptedRpc]:
+    """The same server on a loop of its own in a thread: for tests whose clients run on several loops in turn
+    (`asyncio.run` per call, as the monitor does)."""
+    scripted = ScriptedRpc(handler)
+    with serve_in_thread(_app(scripted, "/"), free_socket()) as url:
+        scripted.url = url + "/"
+        yield scripted
 
 
 def refused_url() -> str:

@@ -1,8 +1,10 @@
-"""SnapStart hooks of the API function: nothing holding a socket survives `before_snapshot`, and
-`after_restore` rebuilds the engine, the settings and the random state so the restored copy serves again."""
+"""SnapStart hooks of the API function: nothing holding a socket survives `before_snapshot` (the database
+engine's nor the RPC clients kept per event loop), and `after_restore` rebuilds the engine, the RPC clients,
+the settings and the random state so the restored copy serves again."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import types
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import pytest
 
 from missout_api import snapstart
 from missout_api.app import create_app
+from tests.chain.rpc_server import scripted_rpc, slot_answer
 from tests.support.database import TestDatabase
 from tests.support.fresh_process import run_fresh
 from tests.support.stack import REPO
@@ -77,6 +80,60 @@ def test_the_same_holds_through_pgbouncer(test_database: TestDatabase) -> None:
     result = _run_child(test_database.pooled_url)
     assert result["sockets_at_snapshot"] == 0
     assert result["status_after_restore"] == 200
+
+
+# An init-time chain request on the handler's own loop (the one Mangum uses, kept across invocations) leaves
+# its RPC client with a keep-alive connection: the case the hooks must handle.
+_CHAIN_CHILD = """
+import asyncio, json, sys
+from local_lambda import lambda_context
+from missout.wiring import chain_wiring
+from missout_api import snapstart
+import missout_api.handler as api
+
+event = json.load(open(sys.argv[1]))
+api.handler(event, lambda_context("api", 29))
+loop = asyncio.get_event_loop()  # the handler's loop, current in this thread
+
+
+async def slot():
+    async with chain_wiring().rpc.session() as rpc:
+        return await rpc.get_slot()
+
+first_slot = loop.run_until_complete(slot())
+sockets_before = snapstart.open_socket_count()
+report = snapstart.before_snapshot(api._app)
+snapstart.after_restore()
+out = {
+    "first_slot": first_slot,
+    "sockets_before_hook": sockets_before,
+    "sockets_at_snapshot": report.open_sockets,
+    "slot_after_restore": loop.run_until_complete(slot()),
+    "sockets_after_restore_request": snapstart.open_socket_count(),
+}
+print(json.dumps(out))
+"""
+# Any two valid public keys: the wiring wants them, this test never builds a transaction.
+_WALLETS = {
+    "DEV_WALLET_PUBKEY": "4wgBJUHydWXXJKXYsmdGoGw1ufC3dxz8q2mukFYaAhSm",
+    "TREASURY_WALLET_PUBKEY": "Aio4gaXjXzJNVLtzwtNVmSqGKpANtXhybbkhtAC94ji2",
+}
+
+
+async def test_rpc_clients_kept_by_an_init_request_are_closed_before_the_snapshot_and_rebuilt_after(
+    test_database: TestDatabase,
+) -> None:
+    async with scripted_rpc(slot_answer(77)) as node:
+        event = str(REPO / "events" / "api_get_pools.json")
+        env = {"DATABASE_URL": test_database.pooled_url, "SOLANA_RPC_URLS": node.url, **_WALLETS}
+        paths = ("layers/shared", "functions/api", "dev", ".")
+        # In a thread: the scripted node answers on this test's loop while the child runs.
+        result = await asyncio.to_thread(run_fresh, _CHAIN_CHILD, event, env=env, paths=paths)
+    assert result["first_slot"] == 77
+    assert result["sockets_before_hook"] >= 1  # the RPC client's keep-alive connection (NullPool keeps none)
+    assert result["sockets_at_snapshot"] == 0
+    assert result["slot_after_restore"] == 77
+    assert result["sockets_after_restore_request"] >= 1  # a new client, kept again for the next request
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ pool on chain, holding the pool's lease only while it works on it."""
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
+from missout.chain.rpc.clients import process_ssl_context
 from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
 from tests.monitor.world import SECRET, MonitorWorld
 from tests.support.database import TestDatabase
@@ -39,6 +41,17 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
                 " VALUES ('ip:192.0.2.9', now() - interval '1 day', 3)"
             )
         )
+    # Each tick runs in its own asyncio.run with new HTTP clients; the CA bundle must load once per process,
+    # not per tick and client (counted from a fresh process state).
+    ca_loads: list[object] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted_load(context: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        ca_loads.append(args)
+        load(context, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted_load)
+    process_ssl_context.cache_clear()
     with (
         monitor_handler_env(monkeypatch, tmp_path, rpc_url=url, dev=world.dev, randomness_secret=SECRET),
         serve_in_thread(world.app, sock),
@@ -47,6 +60,7 @@ def test_the_scheduled_event_drives_a_due_pool_on_chain(
     assert summary["stopped_because"] == "time budget spent"
     assert summary["failed_ticks"] == 0
     assert summary["ticks"] >= 2
+    assert len(ca_loads) == 1
     # Unlocked, its randomness account made, and committed + bound in one transaction, all by the handler.
     landed = [(i["action"], i["status"]) for i in world.intents(pool_id)][:3]
     assert landed == [

@@ -6,13 +6,17 @@ many copies at once, possibly hours later. Hence:
 
 - `before_snapshot` does all the work worth freezing (routes compiled, the OpenAPI schema and with it every
   pydantic schema built, settings parsed, the chain routes' lazily imported modules loaded, the program codec
-  built from its IDL) and makes sure nothing in the
-  image holds a socket: a frozen TCP connection is dead on restore, and one copied into many environments
-  would be shared by all of them. Secrets are not fetched here (that would freeze credentials and start
-  boto3 in every snapshot); the first request fetches them, as without SnapStart.
+  built from its IDL, the RPC clients' TLS context with its CA bundle) and makes sure nothing in the
+  image holds a socket (RPC clients kept by an init-time request are closed too): a frozen TCP connection
+  is dead on restore, and one copied into many environments would be shared by all of them. Secrets are
+  not fetched here (that would freeze credentials and start boto3 in every snapshot); the first request
+  fetches them, as without SnapStart.
 - `after_restore` rebuilds whatever holds sockets or random state: the database engine (lazy, rebuilt on
-  first use), cached settings (the environment of the restored copy may differ), and the `random` module's
-  state (identical in every copy of the image otherwise, e.g. every RPC backoff jitter would be the same).
+  first use), the RPC clients kept per event loop (rebuilt on the next chain request), cached settings (the
+  environment of the restored copy may differ), and the `random` module's state (identical in every copy of
+  the image otherwise, e.g. every RPC backoff jitter would be the same). The RPC clients' TLS context stays:
+  it holds the trusted CAs and settings only; TLS draws its randomness from OpenSSL's process-wide generator
+  at each handshake, not from the context.
 
 `snapshot_restore_py` exists only inside the Lambda runtime, so it is imported guardedly; outside Lambda
 `register` does nothing, and the hooks are plain functions that tests call directly.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import gc
 import os
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -80,6 +85,10 @@ def before_snapshot(app: FastAPI) -> SnapshotReport:
     from missout.chain.program import shipped_codec  # loaded by the line above; named here for its cache
 
     shipped_codec()
+    from missout.chain.rpc import clients  # loaded with the chain routes' modules above
+
+    clients.process_ssl_context()
+    clients.forget_clients()
     # Close whatever a warm-up or an init-time request may have opened (the engine is lazy, and NullPool
     # keeps nothing behind pgBouncer; a direct URL's pool would keep connections).
     reset_app_engine()
@@ -112,6 +121,9 @@ def warm_chain_modules() -> None:
 
 def after_restore() -> None:
     reset_app_engine()
+    rpc_clients = sys.modules.get("missout.chain.rpc.clients")  # never imported here: not on a cold path
+    if rpc_clients is not None:
+        rpc_clients.forget_clients()
     settings.clear_caches()
     random.seed()  # from os.urandom: each restored copy gets its own sequence
 

@@ -4,9 +4,10 @@ verifier's policy and the rate limits.
 How async chain I/O and the synchronous `transaction()` meet
 ------------------------------------------------------------
 Routes that talk to the chain are `async def`. Chain I/O is awaited on the request's event loop through a
-session opened per request (`async with wiring.rpc.session() as rpc`): httpx clients belong to the loop that
-made them, and while the API handler keeps one loop per thread, `make dev` (uvicorn) and the tests run
-requests on other loops, so only the endpoint health (`RpcEndpoints`) is kept between requests. Database
+session opened per request (`async with wiring.rpc.session() as rpc`). The session hands out the clients
+`RpcEndpoints` keeps for that loop (httpx clients belong to the loop that made them): the API handler keeps
+one loop per thread and uvicorn (`make dev`) runs one, so requests after the first reuse the clients, their
+keep-alive connections and the process's one TLS context (`missout.chain.rpc.clients`). Database
 work is plain synchronous code in `with transaction() as conn:` blocks, handed to the thread pool with
 `run_in_threadpool`, so a slow statement never blocks the loop.
 

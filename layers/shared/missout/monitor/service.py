@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from missout.chain.rpc import RpcEndpoints, RpcError
+from missout.chain.rpc.clients import process_ssl_context
 from missout.chain.send import policy_from_settings
 from missout.chain.signer import load_dev_wallet, load_randomness_secret, load_treasury_wallet
 from missout.chain.switchboard import SwitchboardConfig
@@ -139,7 +140,10 @@ class MonitorService:
     async def tick(self, remaining_ms: Callable[[], int]) -> TickReport:
         started = time.monotonic()
         config = tick_config(self.settings, self.holder, self.program_id, self.dev.pubkey())
-        async with self.rpc.session() as rpc, httpx.AsyncClient() as http:
+        # Both clients belong to this tick's loop, and both use the process's one TLS context: a tick loads no
+        # CA bundle (about 30 ms each). The gateway client thereby trusts the system's CAs, as the RPC clients
+        # do, instead of httpx's default (certifi's copy of the same public CAs).
+        async with self.rpc.session() as rpc, httpx.AsyncClient(verify=process_ssl_context()) as http:
             if time.monotonic() - self._last_discovery >= self.settings.discover_every_seconds:
                 self._last_discovery = time.monotonic()
                 try:

@@ -5,14 +5,14 @@ Lifetime (Lambda and anywhere else):
     RPC = RpcEndpoints(settings.rpc_urls)            # module level: plain state, no I/O, no event loop
 
     async def run_tick() -> None:                    # called through asyncio.run(...) per invocation
-        async with RPC.session() as rpc:             # AsyncClients created here, in the running loop
+        async with RPC.session() as rpc:             # the running loop's clients (built on its first use)
             pools = await rpc.get_program_accounts(program_id, filters)
-        # leaving the block closes every client
 
 httpx clients are bound to the event loop that created them; reusing one across `asyncio.run` calls
-fails with "Event loop is closed" (docs/architecture.md, "Lambda facts the code relies on"). Breaker state
-and statistics live in `RpcEndpoints`, so they survive between invocations of a warm Lambda environment
-while clients do not.
+fails with "Event loop is closed" (docs/architecture.md, "Lambda facts the code relies on"). So clients are
+kept per event loop (`missout.chain.rpc.clients`): a loop that serves many requests reuses its clients and
+their connections, and a loop's clients are closed when it shuts down. Breaker state and statistics live in
+`RpcEndpoints`, so they survive between invocations of a warm Lambda environment, whatever the loop.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from solders.signature import Signature
 from missout.chain.rpc.breaker import CircuitBreaker
 from missout.chain.rpc.broadcast import BroadcastResult, BroadcastTally
 from missout.chain.rpc.classify import classify_exception, must_propagate
+from missout.chain.rpc.clients import SUSPECT_KINDS, LoopClients, SharedTlsClient
 from missout.chain.rpc.endpoint import Endpoint, EndpointStats
 from missout.chain.rpc.errors import (
     EndpointFailure,
@@ -96,29 +97,32 @@ class RpcEndpoints:
             )
             for url in urls
         )
+        self._clients = LoopClients([self._client_builder(url) for url in urls])
 
     def stats(self) -> list[EndpointStats]:
         return [endpoint.stats() for endpoint in self.endpoints]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[RpcSession]:
-        """Clients for the running event loop; closed when the block exits."""
-        clients = [
-            AsyncClient(
-                endpoint.url,
-                commitment=self.config.commitment,
-                timeout=self.config.request_timeout_s,
-                rate_limit=self.config.rate_limit_rps,
-                # Retrying is our job (and must never happen blindly for sends).
-                max_transport_retries=0,
-            )
-            for endpoint in self.endpoints
-        ]
+        """The running event loop's clients, one per endpoint; a client that failed in a way that may have
+        broken its connections (connect, timeout, transport) is closed after the block and rebuilt."""
+        leases = await self._clients.acquire()
+        session = RpcSession(self, [lease.client for lease in leases])
         try:
-            yield RpcSession(self, clients)
+            yield session
         finally:
-            for client in clients:
-                await client.close()
+            await self._clients.release(leases, suspect=session.suspect_clients)
+
+    async def close_clients(self) -> None:
+        """Close the running loop's clients now: for a loop that will be closed without `shutdown_asyncgens`
+        (`asyncio.run` runs it, and with it the clients' own closing)."""
+        await self._clients.close()
+
+    def _client_builder(self, url: str) -> Callable[[], SharedTlsClient]:
+        config = self.config
+        return lambda: SharedTlsClient(
+            url, config.commitment, config.request_timeout_s, config.rate_limit_rps
+        )
 
 
 class RpcSession:
@@ -127,6 +131,8 @@ class RpcSession:
     def __init__(self, endpoints: RpcEndpoints, clients: Sequence[AsyncClient]) -> None:
         self._config = endpoints.config
         self._routes = list(zip(endpoints.endpoints, clients, strict=True))
+        # Clients whose connections may be broken (see `SUSPECT_KINDS`): `RpcEndpoints.session` drops them.
+        self.suspect_clients: list[AsyncClient] = []
 
     # -- generic --------------------------------------------------------------------------------------
 
@@ -165,6 +171,7 @@ class RpcSession:
         except BaseException as exc:
             if must_propagate(exc):
                 endpoint.breaker.release_unused()
+                self.suspect_clients.append(client)  # cancelled mid-request: its connection state is unknown
                 raise
             outcome = classify_exception(method, exc)
             if isinstance(outcome, RpcRequestRejected):
@@ -172,6 +179,8 @@ class RpcSession:
                 endpoint.record_success(time.monotonic() - started)
                 raise outcome from exc
             endpoint.record_failure(outcome)
+            if outcome.kind in SUSPECT_KINDS:
+                self.suspect_clients.append(client)
             raise outcome from exc
         if not isinstance(result, expected):
             # solders can turn odd error bodies into values of another type (e.g. a bare int).
