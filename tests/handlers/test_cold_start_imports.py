@@ -129,13 +129,13 @@ print(json.dumps({"statuses": statuses, "loaded": loaded, "built": built_models(
 """
 
 
-def test_the_database_reads_never_load_the_chain_stack(test_database: TestDatabase) -> None:
+def test_the_database_reads_never_load_the_chain_stack(app_database: TestDatabase) -> None:
     template = str(REPO / "events" / "api_get_pools.json")
     result = run_fresh(
         _BUILT_MODELS + _READS_CHILD,
         template,
         ",".join(API_CHAIN_STACK),
-        env={"DATABASE_URL": test_database.pooled_url},
+        env={"DATABASE_URL": app_database.pooled_url},
     )
     assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
     assert result["loaded"] == []

@@ -61,10 +61,10 @@ def _run_child(database_url: str) -> dict[str, Any]:
     return run_fresh(_CHILD, event, env={"DATABASE_URL": database_url}, paths=paths)
 
 
-def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(test_database: TestDatabase) -> None:
+def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(app_database: TestDatabase) -> None:
     # The direct URL gives the engine a connection pool, which keeps the request's connection open: the
     # hook must close it (behind pgBouncer NullPool would leave nothing to prove).
-    result = _run_child(test_database.direct_url)
+    result = _run_child(app_database.direct_url)
     assert result["first_status"] == 200
     assert result["sockets_before_hook"] >= 1
     assert result["sockets_at_snapshot"] == 0
@@ -76,8 +76,8 @@ def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(test_datab
     assert result["status_after_restore"] == 200
 
 
-def test_the_same_holds_through_pgbouncer(test_database: TestDatabase) -> None:
-    result = _run_child(test_database.pooled_url)
+def test_the_same_holds_through_pgbouncer(app_database: TestDatabase) -> None:
+    result = _run_child(app_database.pooled_url)
     assert result["sockets_at_snapshot"] == 0
     assert result["status_after_restore"] == 200
 
@@ -121,11 +121,11 @@ _WALLETS = {
 
 
 async def test_rpc_clients_kept_by_an_init_request_are_closed_before_the_snapshot_and_rebuilt_after(
-    test_database: TestDatabase,
+    app_database: TestDatabase,
 ) -> None:
     async with scripted_rpc(slot_answer(77)) as node:
         event = str(REPO / "events" / "api_get_pools.json")
-        env = {"DATABASE_URL": test_database.pooled_url, "SOLANA_RPC_URLS": node.url, **_WALLETS}
+        env = {"DATABASE_URL": app_database.pooled_url, "SOLANA_RPC_URLS": node.url, **_WALLETS}
         paths = ("layers/shared", "functions/api", "dev", ".")
         # In a thread: the scripted node answers on this test's loop while the child runs.
         result = await asyncio.to_thread(run_fresh, _CHAIN_CHILD, event, env=env, paths=paths)
