@@ -32,6 +32,13 @@ event = json.load(open(sys.argv[1]))
 first = api.handler(event, lambda_context("api", 29))
 sockets_before = snapstart.open_socket_count()
 report = snapstart.before_snapshot(api._app)
+from missout_api.schemas import ApiModel
+deferred, pending = [], list(ApiModel.__subclasses__())
+while pending:
+    model = pending.pop()
+    pending.extend(model.__subclasses__())
+    if not model.__pydantic_complete__:
+        deferred.append(model.__name__)
 random_state = random.getstate()
 snapstart.after_restore()
 out = {
@@ -39,6 +46,7 @@ out = {
     "sockets_before_hook": sockets_before,
     "sockets_at_snapshot": report.open_sockets,
     "routes": report.routes,
+    "models_left_to_build": deferred,
     "engine_cached_after_restore": app_engine.cache_info().currsize,
     "random_reseeded": random.getstate() != random_state,
 }
@@ -53,20 +61,23 @@ def _run_child(database_url: str) -> dict[str, Any]:
     return run_fresh(_CHILD, event, env={"DATABASE_URL": database_url}, paths=paths)
 
 
-def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(test_database: TestDatabase) -> None:
+def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(app_database: TestDatabase) -> None:
     # The direct URL gives the engine a connection pool, which keeps the request's connection open: the
     # hook must close it (behind pgBouncer NullPool would leave nothing to prove).
-    result = _run_child(test_database.direct_url)
+    result = _run_child(app_database.direct_url)
     assert result["first_status"] == 200
     assert result["sockets_before_hook"] >= 1
     assert result["sockets_at_snapshot"] == 0
+    # API models build on first use (`ApiModel`); the snapshot must hold every one built, not just the
+    # first request's.
+    assert result["models_left_to_build"] == []
     assert result["engine_cached_after_restore"] == 0
     assert result["random_reseeded"] is True
     assert result["status_after_restore"] == 200
 
 
-def test_the_same_holds_through_pgbouncer(test_database: TestDatabase) -> None:
-    result = _run_child(test_database.pooled_url)
+def test_the_same_holds_through_pgbouncer(app_database: TestDatabase) -> None:
+    result = _run_child(app_database.pooled_url)
     assert result["sockets_at_snapshot"] == 0
     assert result["status_after_restore"] == 200
 
@@ -110,11 +121,11 @@ _WALLETS = {
 
 
 async def test_rpc_clients_kept_by_an_init_request_are_closed_before_the_snapshot_and_rebuilt_after(
-    test_database: TestDatabase,
+    app_database: TestDatabase,
 ) -> None:
     async with scripted_rpc(slot_answer(77)) as node:
         event = str(REPO / "events" / "api_get_pools.json")
-        env = {"DATABASE_URL": test_database.pooled_url, "SOLANA_RPC_URLS": node.url, **_WALLETS}
+        env = {"DATABASE_URL": app_database.pooled_url, "SOLANA_RPC_URLS": node.url, **_WALLETS}
         paths = ("layers/shared", "functions/api", "dev", ".")
         # In a thread: the scripted node answers on this test's loop while the child runs.
         result = await asyncio.to_thread(run_fresh, _CHAIN_CHILD, event, env=env, paths=paths)

@@ -7,6 +7,10 @@ anyway, since the engine is lazy and keeps no pool behind pgBouncer.
 
 from __future__ import annotations
 
+from missout.coldstart import begin_init, end_init
+
+_collector_was_running = begin_init()  # before the heavy imports below: see missout.coldstart
+
 import asyncio
 import threading
 from typing import Any
@@ -42,6 +46,7 @@ _ensure_event_loop()  # Mangum's constructor asks for the current loop too
 _asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
 # SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.
 snapstart.register(_app)
+end_init(_collector_was_running)
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

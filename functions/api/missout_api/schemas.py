@@ -3,14 +3,34 @@ JavaScript); times are ISO 8601 in UTC with an explicit offset."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 
-class DatabaseStatus(BaseModel):
+class ApiModel(BaseModel):
+    """The base of every request and response model of the API. `defer_build`: pydantic builds a model's
+    validator and serializer on its first use, not when the class is created, and FastAPI's adapters for a
+    route's body and response (built when the route is registered) inherit the deferral. A cold start then
+    builds only the models of the route it serves instead of all of them (about 55 models; measured in
+    bench/figures/cold_start.py). SnapStart's `before_snapshot` builds them all through `app.openapi()`."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+# FastAPI adapts a route's body as `Annotated[Model, Field(alias=<parameter>, default=...)]` and silences this
+# pydantic warning (those attributes mean nothing outside a model) while it builds the adapter. Deferred, the
+# adapter is built on the route's first request, outside FastAPI's silence; the same warning is silenced here.
+warnings.filterwarnings(
+    "ignore", r"The '(alias|default)' attribute with value", UnsupportedFieldAttributeWarning
+)
+
+
+class DatabaseStatus(ApiModel):
     reachable: bool
     latency_ms: float
     server_version: str | None
@@ -19,7 +39,7 @@ class DatabaseStatus(BaseModel):
     target: str
 
 
-class Health(BaseModel):
+class Health(ApiModel):
     status: Literal["ok"]
     time: datetime
     database: DatabaseStatus
@@ -39,19 +59,19 @@ StatusName = Literal[
 ]
 
 
-class MintOut(BaseModel):
+class MintOut(ApiModel):
     address: str
     decimals: int
     symbol: str | None
 
 
-class FeesOut(BaseModel):
+class FeesOut(ApiModel):
     dev_bps: int
     burn_bps: int
     treasury_bps: int
 
 
-class PoolOut(BaseModel):
+class PoolOut(ApiModel):
     id: int
     address: str
     mint: MintOut
@@ -72,7 +92,7 @@ class PoolOut(BaseModel):
     unpayable_reason: str | None = Field(description="why the pool can never pay out, if it cannot")
 
 
-class PoolList(BaseModel):
+class PoolList(ApiModel):
     items: list[PoolOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
@@ -89,7 +109,7 @@ _SIGNATURE: JsonDict = {"format": "solana-signature"}
 _KEY: JsonDict = {"format": "solana-pubkey"}
 
 
-class _Reported(BaseModel):
+class _Reported(ApiModel):
     """What a client reports after an on-chain action. It only names what to prove: nothing in it is
     recorded, every recorded value comes from the verified transaction and the accounts on chain."""
 
@@ -117,7 +137,7 @@ class DonationReport(_Reported):
     amount: str = Field(pattern=AMOUNT, description="base units donated, decimal string")
 
 
-class PoolReport(BaseModel):
+class PoolReport(ApiModel):
     """`POST /api/pools` after `create_pool`."""
 
     model_config = {"extra": "forbid"}
@@ -129,7 +149,7 @@ class PoolReport(BaseModel):
     )
 
 
-class ActionRecordOut(BaseModel):
+class ActionRecordOut(ApiModel):
     signature: str
     action: Literal["create", "join", "donate", "cancel", "claim-refund", "claim-rent"]
     pool_id: int
@@ -146,20 +166,20 @@ class ActionRecordOut(BaseModel):
     )
 
 
-class PendingOut(BaseModel):
+class PendingOut(ApiModel):
     status: Literal["pending"]
     detail: str
     retry_after_s: int
 
 
-class FieldErrorOut(BaseModel):
+class FieldErrorOut(ApiModel):
     field: str
     # `in` is a Python keyword; the JSON name stays `in`.
     in_: str = Field(alias="in", description="where the field was: path, query, body")
     message: str
 
 
-class Problem(BaseModel):
+class Problem(ApiModel):
     """RFC 9457 problem details; extension members depend on the problem `type`."""
 
     model_config = {"extra": "allow"}
@@ -179,7 +199,7 @@ class Problem(BaseModel):
 # -- detail, claimable, fairness ---------------------------------------------------------------------------
 
 
-class ParticipantOut(BaseModel):
+class ParticipantOut(ApiModel):
     seat: int | None = Field(description="index in the on-chain list (0 = creator); null once refunded")
     wallet: str
     display_name: str | None = Field(description="the wallet's nickname from its profile, if any")
@@ -188,7 +208,7 @@ class ParticipantOut(BaseModel):
     refund_claimed: bool
 
 
-class ActivityOut(BaseModel):
+class ActivityOut(ApiModel):
     kind: str
     wallet: str
     amount: str = Field(description="base units, decimal string")
@@ -197,7 +217,7 @@ class ActivityOut(BaseModel):
     block_time: datetime
 
 
-class PayoutOut(BaseModel):
+class PayoutOut(ApiModel):
     winner: str
     winner_amount: str
     dev_amount: str
@@ -226,12 +246,12 @@ class PoolDetailOut(PoolOut):
     payout: PayoutOut | None
 
 
-class ClaimableOut(BaseModel):
+class ClaimableOut(ApiModel):
     refunds: list[PoolOut]
     rents: list[PoolOut]
 
 
-class FairnessOut(BaseModel):
+class FairnessOut(ApiModel):
     pool: str
     pool_id: str = Field(description="the program's u64 pool_id, decimal string")
     status: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from missout.auth import (
@@ -27,10 +27,10 @@ from missout.settings import api_settings
 from missout.wiring import RateLimits
 from missout_api.deps import count_request, enforce, limits_for
 from missout_api.problems import ProblemException
-from missout_api.schemas import BASE58_SIGNATURE
+from missout_api.schemas import BASE58_SIGNATURE, ApiModel
 
 
-class SignedFields(BaseModel):
+class SignedFields(ApiModel):
     message: str = Field(
         max_length=MAX_MESSAGE_CHARS,
         pattern=MESSAGE_PATTERN,

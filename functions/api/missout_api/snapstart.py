@@ -40,6 +40,7 @@ from missout import settings
 from missout.db import reset_app_engine
 from missout.observability import logger
 from missout_api import onchain
+from missout_api.schemas import ApiModel
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ def open_socket_count() -> int:
 
 def before_snapshot(app: FastAPI) -> SnapshotReport:
     app.openapi()  # builds every route's and every model's JSON schema: the bulk of FastAPI's lazy work
+    build_api_models()
     settings.database_settings()  # parsed only: resolving the URL from the secret waits for a request
+    settings.api_settings()
     settings.chain_settings()
     warm_chain_modules()
     from missout.chain.program import shipped_codec  # loaded by the line above; named here for its cache
@@ -93,6 +96,20 @@ def before_snapshot(app: FastAPI) -> SnapshotReport:
     report = SnapshotReport(routes=len(app.routes), open_sockets=open_socket_count())
     logger().info("snapshot prepared", extra={"routes": report.routes, "open_sockets": report.open_sockets})
     return report
+
+
+def build_api_models() -> int:
+    """Build the validator and serializer of every API model now (they are deferred to first use, see
+    `ApiModel`): `openapi()` builds the routes' adapters, not the models a route constructs itself. Returns
+    how many were built."""
+    built = 0
+    pending: list[type[ApiModel]] = list(ApiModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.model_rebuild(force=True):
+            built += 1
+    return built
 
 
 def warm_chain_modules() -> None:

@@ -7,6 +7,10 @@ Each tick runs in its own `asyncio.run` (HTTP clients are bound to their event l
 
 from __future__ import annotations
 
+from missout.coldstart import begin_init, end_init
+
+_collector_was_running = begin_init()  # before the heavy imports below: see missout.coldstart
+
 import asyncio
 import time
 import uuid
@@ -70,3 +74,6 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     }
     log.info("monitor run finished", extra=result)
     return result
+
+
+end_init(_collector_was_running)

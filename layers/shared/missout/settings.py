@@ -34,10 +34,18 @@ def _base58_pubkey_or_none(value: str | None) -> str | None:
     return value
 
 
-class DatabaseSettings(BaseSettings):
+class _Group(BaseSettings):
+    """What every group shares. `defer_build`: pydantic builds a group's validator when the group is first
+    loaded, not when this module is imported, so a function builds only the groups it reads (the API: the
+    database and API groups) instead of all seven at init."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+
+class DatabaseSettings(_Group):
     """How the app reaches PostgreSQL: always the pooled URL (pgBouncer in transaction mode in production)."""
 
-    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="DATABASE_")
 
     url: str | None = Field(default=None, description="pooled URL, e.g. postgresql+pg8000://u:p@host:6543/db")
     url_secret_arn: str | None = Field(
@@ -65,18 +73,14 @@ class DatabaseSettings(BaseSettings):
         return _url_from_secret(self.url_secret_arn)
 
 
-class MigrationSettings(BaseSettings):
+class MigrationSettings(_Group):
     """Migrations need a session-capable connection: the direct URL, never the pooler."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     direct_database_url: str
 
 
-class ChainSettings(BaseSettings):
+class ChainSettings(_Group):
     """Where Solana is and which accounts are ours. Public keys only: the signer is a monitor-only secret."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     solana_rpc_urls: str = Field(default="", description="comma separated; the first is the primary")
     program_id: str = "4wgBJUHydWXXJKXYsmdGoGw1ufC3dxz8q2mukFYaAhSm"
@@ -130,10 +134,10 @@ class ChainSettings(BaseSettings):
         return [u.strip() for u in self.solana_rpc_urls.split(",") if u.strip()]
 
 
-class MonitorSettings(BaseSettings):
+class MonitorSettings(_Group):
     """The monitor's tick loop."""
 
-    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="MONITOR_")
 
     tick_seconds: float = Field(default=5.0, gt=0, le=60)
     # Stop starting ticks when less than this is left of the invocation: a tick plus its commit must fit.
@@ -156,15 +160,13 @@ class MonitorSettings(BaseSettings):
     probe_gateway_health: bool = True  # ask the oracle gateways which oracles are healthy before a commit
 
 
-class SignerSettings(BaseSettings):
+class SignerSettings(_Group):
     """Where the monitor's signing material lives (monitor only: the API never loads this group).
 
     Each secret comes from exactly one source, Secrets Manager in AWS or a local file under `make dev`; which
     one is set is checked when the secret is loaded (`missout.chain.signer`), so reading this group costs no
     I/O and never touches key material.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     dev_wallet_secret_arn: str | None = Field(
         default=None,
@@ -212,10 +214,10 @@ class SignerSettings(BaseSettings):
         return _base58_pubkey_or_none(value)
 
 
-class CrankSettings(BaseSettings):
+class CrankSettings(_Group):
     """Cost limits of the monitor's crank transactions (docs/solana.md §3.4)."""
 
-    model_config = SettingsConfigDict(env_prefix="CRANK_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="CRANK_")
 
     # Same default as `SendPolicy.max_priority_fee`; the upper bound only catches typos (10 lamports per
     # compute unit already costs up to 0.014 SOL per crank at the 1.4 M unit ceiling).
@@ -226,7 +228,7 @@ class CrankSettings(BaseSettings):
     lease_margin_s: float = Field(default=5.0, ge=0, le=60)
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(_Group):
     """The API's own knobs: rate limits (docs/original-backend.md W19) and the pool terms it records.
 
     Limits are per window, shared by every Lambda instance through the database. The per-IP limit is the same
@@ -234,7 +236,7 @@ class ApiSettings(BaseSettings):
     limit instead of a tighter per-IP one.
     """
 
-    model_config = SettingsConfigDict(env_prefix="API_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="API_")
 
     rate_limit_window_s: int = Field(default=60, ge=1, le=3_600)
     rate_limit_per_ip: int = Field(default=100, ge=1, le=1_000_000)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from missout.blocking import offloaded
 from missout.leaderboards import MAX_OFFSET, BoardRow, board, referrers_query, winners_query
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import problem_responses
-from missout_api.schemas import BASE58_KEY
+from missout_api.schemas import BASE58_KEY, ApiModel
 
 router = APIRouter(tags=["leaderboards"])
 
@@ -22,14 +22,14 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-class BoardItem(BaseModel):
+class BoardItem(ApiModel):
     rank: int
     wallet: str
     count: int = Field(description="wins / invited wallets (by count); pools won / pools rewarded (per mint)")
     amount: str | None = Field(description="per mint: base units won / earned; null when ranked by count")
 
 
-class Board(BaseModel):
+class Board(ApiModel):
     mint: str | None
     items: list[BoardItem]
     next_offset: int | None

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from missout.auth import Action
 from missout.blocking import offloaded
@@ -23,7 +23,7 @@ from missout.refusals import Refused
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
-from missout_api.schemas import BASE58_KEY
+from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 router = APIRouter(tags=["profiles"])
@@ -33,7 +33,7 @@ AvatarStyle = Literal["bottts", "identicon", "shapes", "thumbs", "pixel-art"]
 _DICEBEAR = "https://api.dicebear.com/7.x/{style}/svg?seed={wallet}"
 
 
-class WinsOut(BaseModel):
+class WinsOut(ApiModel):
     mint: str
     decimals: int
     symbol: str | None
@@ -42,7 +42,7 @@ class WinsOut(BaseModel):
     biggest_win: str = Field(description="base units, decimal string")
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(ApiModel):
     wallet: str
     nickname: str | None
     display_name: str
@@ -133,7 +133,7 @@ class AvatarUploadIn(SignedFields):
     pass
 
 
-class AvatarUploadOut(BaseModel):
+class AvatarUploadOut(ApiModel):
     upload_id: str
     url: str = Field(description="POST the file here as multipart/form-data with `fields` first")
     fields: dict[str, str]
@@ -142,7 +142,7 @@ class AvatarUploadOut(BaseModel):
     content_types: list[str]
 
 
-class AvatarConfirmIn(BaseModel):
+class AvatarConfirmIn(ApiModel):
     upload_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="from the avatar-upload answer")
 
 

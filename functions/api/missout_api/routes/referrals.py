@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from missout.auth import Action
 from missout.blocking import offloaded
@@ -18,7 +18,7 @@ from missout.referrals.register import RegistrationRefused, register_referrer
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
-from missout_api.schemas import BASE58_KEY
+from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 router = APIRouter(tags=["referrals"])
@@ -37,13 +37,13 @@ class RegisterIn(SignedFields):
     source: Literal["link", "code", "manual"] = "link"
 
 
-class RelationOut(BaseModel):
+class RelationOut(ApiModel):
     wallet: str
     referrer: str
     created_at: datetime
 
 
-class BalanceOut(BaseModel):
+class BalanceOut(ApiModel):
     mint: str
     decimals: int
     symbol: str | None
@@ -53,14 +53,14 @@ class BalanceOut(BaseModel):
     claimed: str = Field(description="base units paid")
 
 
-class SummaryOut(BaseModel):
+class SummaryOut(ApiModel):
     wallet: str
     referrer: str | None
     invited: int
     balances: list[BalanceOut]
 
 
-class RewardOut(BaseModel):
+class RewardOut(ApiModel):
     id: int
     pool_id: int
     mint: str
@@ -69,19 +69,19 @@ class RewardOut(BaseModel):
     created_at: datetime
 
 
-class RewardsPage(BaseModel):
+class RewardsPage(ApiModel):
     items: list[RewardOut]
     next_before_id: int | None
 
 
-class InvitedOut(BaseModel):
+class InvitedOut(ApiModel):
     id: int
     wallet: str
     source: str
     created_at: datetime
 
 
-class InvitedPage(BaseModel):
+class InvitedPage(ApiModel):
     items: list[InvitedOut]
     next_before_id: int | None
 
@@ -90,7 +90,7 @@ class ClaimIn(SignedFields):
     mint: str = Field(pattern=BASE58_KEY, description="the mint whose pending rewards to claim")
 
 
-class ClaimOut(BaseModel):
+class ClaimOut(ApiModel):
     id: int
     wallet: str
     mint: str
@@ -102,7 +102,7 @@ class ClaimOut(BaseModel):
     completed_at: datetime | None
 
 
-class ClaimsPage(BaseModel):
+class ClaimsPage(ApiModel):
     items: list[ClaimOut]
     next_before_id: int | None
 

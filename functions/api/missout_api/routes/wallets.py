@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from missout.auth import Action, issue_nonce
 from missout.blocking import offloaded
@@ -14,7 +14,7 @@ from missout.db.transaction import transaction
 from missout.profiles.activity import ACTIVITY_CURSOR, wallet_activity
 from missout_api.deps import Limits, count_request, counted_read, enforce, limits_for
 from missout_api.problems import problem_responses
-from missout_api.schemas import BASE58_KEY
+from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import signin_terms
 
 router = APIRouter(tags=["wallets"])
@@ -22,7 +22,7 @@ router = APIRouter(tags=["wallets"])
 Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]
 
 
-class NonceOut(BaseModel):
+class NonceOut(ApiModel):
     nonce: str
     action: Action
     issued_at: datetime
@@ -30,7 +30,7 @@ class NonceOut(BaseModel):
     message: str = Field(description="sign exactly this text (UTF-8) with the wallet, then send it back")
 
 
-class ActivityItem(BaseModel):
+class ActivityItem(ApiModel):
     kind: str
     pool_id: int
     amount: str = Field(description="base units, decimal string")
@@ -40,7 +40,7 @@ class ActivityItem(BaseModel):
     block_time: datetime
 
 
-class ActivityPage(BaseModel):
+class ActivityPage(ApiModel):
     items: list[ActivityItem]
     next_cursor: str | None
 

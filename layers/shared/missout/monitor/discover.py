@@ -23,8 +23,6 @@ from missout.chain.accounts import POOL_ACCOUNT
 from missout.chain.program import shipped_codec
 from missout.chain.queries import pool_filters
 from missout.chain.rpc import RpcSession
-from missout.chain.verify.fetch import fetch_transaction
-from missout.chain.verify.transaction_view import view_transaction
 from missout.db.tables import pools
 from missout.db.transaction import transaction
 from missout.monitor.read import read_pools
@@ -103,6 +101,11 @@ async def _register(rpc: RpcSession, engine: Engine | None, program_id: Pubkey, 
 
 async def _create_transaction(rpc: RpcSession, program_id: Pubkey, address: Pubkey) -> CreateTransaction:
     """The oldest successful transaction naming the pool that runs `create_pool` on it."""
+    # The verifier package loads when a new pool is first found on chain, not at the monitor's init: most
+    # ticks find none.
+    from missout.chain.verify.fetch import fetch_transaction
+    from missout.chain.verify.transaction_view import view_transaction
+
     response = await rpc.read(
         "getSignaturesForAddress",
         lambda c: c.get_signatures_for_address(address, limit=_HISTORY_LIMIT, commitment=Finalized),

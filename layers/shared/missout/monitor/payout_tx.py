@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from solana.rpc.commitment import Finalized
 from solders.pubkey import Pubkey
@@ -22,9 +23,11 @@ from missout.chain.accounts import PoolAccount
 from missout.chain.events import WinnerSelectedEvent, events_from_logs
 from missout.chain.program import shipped_codec
 from missout.chain.rpc import RpcSession
-from missout.chain.verify.fetch import FetchedTransaction, fetch_transaction
-from missout.chain.verify.transaction_view import TransactionView, view_transaction
 from missout.pools.split import payout_split
+
+if TYPE_CHECKING:
+    from missout.chain.verify.fetch import FetchedTransaction
+    from missout.chain.verify.transaction_view import TransactionView
 
 PAYOUT_INSTRUCTION = "payout_winner"
 # Where payout_winner names its token accounts (docs/program.md §3.13, IDL order).
@@ -57,6 +60,10 @@ class PayoutFacts:
 async def find_payout_signature(rpc: RpcSession, program_id: Pubkey, pool: Pubkey) -> Signature | None:
     """The pool's successful payout among its recent finalized transactions (newest first): the way to
     find a payout someone else made (anyone may pay after the 7-day timeout, docs/program.md §5.7)."""
+    # The verifier package loads on the first payout read, not at the monitor's init (most ticks read none).
+    from missout.chain.verify.fetch import fetch_transaction
+    from missout.chain.verify.transaction_view import view_transaction
+
     response = await rpc.read(
         "getSignaturesForAddress",
         lambda c: c.get_signatures_for_address(pool, limit=_SIGNATURES_SEARCHED, commitment=Finalized),
@@ -74,6 +81,8 @@ async def find_payout_signature(rpc: RpcSession, program_id: Pubkey, pool: Pubke
 async def read_payout(
     rpc: RpcSession, program_id: Pubkey, pool: PoolAccount, address: Pubkey, signature: Signature
 ) -> PayoutFacts:
+    from missout.chain.verify.fetch import fetch_transaction  # see find_payout_signature
+
     fetched = await fetch_transaction(rpc, signature)
     facts = payout_facts(fetched, program_id, address)
     cross_check(facts, pool)
@@ -98,6 +107,8 @@ def cross_check(facts: PayoutFacts, pool: PoolAccount) -> None:
 
 
 def payout_facts(fetched: FetchedTransaction, program_id: Pubkey, pool: Pubkey) -> PayoutFacts:
+    from missout.chain.verify.transaction_view import view_transaction  # see find_payout_signature
+
     if fetched.meta.err is not None:
         raise PayoutUnreadable(f"{fetched.signature} failed on chain")
     view = view_transaction(fetched)
