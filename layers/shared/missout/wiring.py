@@ -8,8 +8,8 @@ session opened per request (`async with wiring.rpc.session() as rpc`). The sessi
 `RpcEndpoints` keeps for that loop (httpx clients belong to the loop that made them): the API handler keeps
 one loop per thread and uvicorn (`make dev`) runs one, so requests after the first reuse the clients, their
 keep-alive connections and the process's one TLS context (`missout.chain.rpc.clients`). Database
-work is plain synchronous code in `with transaction() as conn:` blocks, handed to the thread pool with
-`run_in_threadpool`, so a slow statement never blocks the loop.
+work is plain synchronous code in `with transaction() as conn:` blocks, handed to the process's persistent
+worker threads with `missout.blocking.run_blocking`, so a slow statement never blocks the loop.
 
 The two never nest: a request first does all its RPC (verify the transaction, read the accounts), then opens
 one short database transaction that writes what was proven. No database transaction is ever open across an
