@@ -62,9 +62,22 @@ def _fee(total: int, name: str, bps: int) -> int:
 def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit:
     """The winner's, dev's, burn and treasury amounts `payout_winner` moves for a pot of `total` base
     units, or `SplitOverflow` where the program fails with 6009."""
-    _require_uint("total", total, U64_MAX)
-    for name, bps in (("dev_bps", dev_bps), ("burn_bps", burn_bps), ("treasury_bps", treasury_bps)):
-        _require_uint(name, bps, U16_MAX)
+    # The common case in one expression (plain ints in range); anything else gets the checks that name the
+    # field. The monitor splits every pool it looks at, so this is on its hot path.
+    in_range = (
+        type(total) is int
+        and type(dev_bps) is int
+        and type(burn_bps) is int
+        and type(treasury_bps) is int
+        and 0 <= total <= U64_MAX
+        and 0 <= dev_bps <= U16_MAX
+        and 0 <= burn_bps <= U16_MAX
+        and 0 <= treasury_bps <= U16_MAX
+    )
+    if not in_range:
+        _require_uint("total", total, U64_MAX)
+        for name, bps in (("dev_bps", dev_bps), ("burn_bps", burn_bps), ("treasury_bps", treasury_bps)):
+            _require_uint(name, bps, U16_MAX)
     dev = _fee(total, "dev_bps", dev_bps)
     burn = _fee(total, "burn_bps", burn_bps)
     treasury = _fee(total, "treasury_bps", treasury_bps)
