@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from localnet.programs.pool_state import payout_split as modelled_split
 from missout.pools.payability import pot_is_payable
-from missout.pools.split import U16_MAX, U64_MAX, PayoutSplit, SplitOverflow, payout_split
+from missout.pools.split import U16_MAX, U64_MAX, PayoutSplit, SplitOverflow, payout_split, split_refused
 
 # Every u64, but spread over the orders of magnitude (a plain draw from [0, 2^64) is almost always ~2^63),
 # so pots land on both sides of each fee's overflow threshold and of "the fees exceed the pot".
@@ -74,7 +74,8 @@ def test_whenever_the_split_pays_the_parts_sum_to_the_pot(total: int, fees: tupl
 
 @given(pots, any_fees)
 def test_payable_means_the_split_does_not_refuse(total: int, fees: tuple[int, int, int]) -> None:
-    assert _payable(total, fees) == (_split_or_none(total, fees) is not None)
+    refused = split_refused(total, dev_bps=fees[0], burn_bps=fees[1], treasury_bps=fees[2])
+    assert _payable(total, fees) == (_split_or_none(total, fees) is not None) == (not refused)
 
 
 def test_a_pot_beyond_u64_is_not_payable() -> None:
@@ -151,3 +152,5 @@ def test_values_no_account_can_hold_are_refused(
     with pytest.raises(error) as raised:
         _split(total, fees)  # type: ignore[arg-type]
     assert not isinstance(raised.value, SplitOverflow)  # a caller's bug, not a program refusal
+    with pytest.raises(error):  # the monitor's question gets the same answer
+        split_refused(total, dev_bps=fees[0], burn_bps=fees[1], treasury_bps=fees[2])  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from missout.chain.pool_constants import PoolStatus, StatusReason
-from missout.pools.split import U64_MAX, SplitOverflow, payout_split
+from missout.pools.split import U64_MAX, split_refused
 
 if TYPE_CHECKING:
     from missout.chain.accounts import PoolAccount
@@ -70,14 +70,10 @@ class UnpayableReason(StrEnum):
 def pot_is_payable(pot: int, *, dev_fee_bps: int, burn_fee_bps: int, treasury_fee_bps: int) -> bool:
     """True when `payout_winner` would split `pot` with these fees: the pot fits in u64 (the joins and
     donations that build it are checked adds, docs/program.md §3.2, §3.3) and the program's split
-    (`payout_split`, §5.1) does not fail with Overflow (6009)."""
+    (`payout_split`, §5.1) does not fail with Overflow (6009): `split_refused` asks it without building it."""
     if not 0 <= pot <= U64_MAX:
         return False
-    try:
-        payout_split(pot, dev_bps=dev_fee_bps, burn_bps=burn_fee_bps, treasury_bps=treasury_fee_bps)
-    except SplitOverflow:
-        return False
-    return True
+    return not split_refused(pot, dev_bps=dev_fee_bps, burn_bps=burn_fee_bps, treasury_bps=treasury_fee_bps)
 
 
 def full_pot(pool: PoolAccount) -> int:

@@ -1,7 +1,8 @@
 """How `payout_winner` splits a pot (docs/program.md §5.1, §3.13), in integers, exactly as the program does.
 
-This is the one place the backend does the program's fee arithmetic: the payout cross-check uses the split,
-and `pools.payability.pot_is_payable` asks whether it refuses.
+This is the one place the backend does the program's fee arithmetic (`_split`): the payout cross-check uses
+`payout_split`, and `pools.payability.pot_is_payable` asks `split_refused`, the same arithmetic without
+building the parts.
 
 The program works in u64 with every step checked: each fee is `pot × bps` (a checked multiply) floored by
 10 000, then the winner gets `pot − (dev + burn + treasury)` (a checked subtraction), so the rounding
@@ -46,22 +47,29 @@ def _require_uint(name: str, value: int, high: int) -> None:
         raise ValueError(f"{name} must be between 0 and {high}, got {value}")
 
 
-def _overflow(step: str, value: int) -> SplitOverflow:
-    return SplitOverflow(f"{step} = {value} leaves u64")
+def _split(total: int, dev_bps: int, burn_bps: int, treasury_bps: int) -> tuple[int, int, int, int] | str:
+    """The program's arithmetic on inputs already checked: (winner, dev, burn, treasury), or which step
+    leaves u64. One function for `payout_split` and `split_refused`, so there is one copy of it."""
+    # Each fee is the program's checked multiply (a product outside u64 is Overflow, 6009), then floored.
+    dev, burn, treasury = total * dev_bps, total * burn_bps, total * treasury_bps
+    if dev > U64_MAX or burn > U64_MAX or treasury > U64_MAX:
+        # The message is built only on failure (this runs for every pool the monitor looks at).
+        name, bps = next(
+            (name, bps)
+            for name, bps in (("dev_bps", dev_bps), ("burn_bps", burn_bps), ("treasury_bps", treasury_bps))
+            if total * bps > U64_MAX
+        )
+        return f"{total} x {name} {bps} = {total * bps} leaves u64"
+    dev, burn, treasury = dev // BPS_DENOMINATOR, burn // BPS_DENOMINATOR, treasury // BPS_DENOMINATOR
+    # Each fee is at most (2^64 - 1) / 10 000 by now, so the program's checked add of the three cannot
+    # fail; its checked subtraction can, when the fees exceed the pot.
+    winner = total - (dev + burn + treasury)
+    if winner < 0:
+        return f"{total} minus fees of {dev + burn + treasury} = {winner} leaves u64"
+    return winner, dev, burn, treasury
 
 
-def _fee(total: int, name: str, bps: int) -> int:
-    # The program's checked multiply (a product outside u64 is Overflow, 6009). Messages are built only on
-    # failure: the monitor asks `pot_is_payable` for every pool it looks at.
-    product = total * bps
-    if product > U64_MAX:
-        raise _overflow(f"{total} x {name} {bps}", product)
-    return product // BPS_DENOMINATOR
-
-
-def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit:
-    """The winner's, dev's, burn and treasury amounts `payout_winner` moves for a pot of `total` base
-    units, or `SplitOverflow` where the program fails with 6009."""
+def _require_inputs(total: int, dev_bps: int, burn_bps: int, treasury_bps: int) -> None:
     # The common case in one expression (plain ints in range); anything else gets the checks that name the
     # field. The monitor splits every pool it looks at, so this is on its hot path.
     in_range = (
@@ -78,13 +86,21 @@ def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) 
         _require_uint("total", total, U64_MAX)
         for name, bps in (("dev_bps", dev_bps), ("burn_bps", burn_bps), ("treasury_bps", treasury_bps)):
             _require_uint(name, bps, U16_MAX)
-    dev = _fee(total, "dev_bps", dev_bps)
-    burn = _fee(total, "burn_bps", burn_bps)
-    treasury = _fee(total, "treasury_bps", treasury_bps)
-    # Each fee is at most (2^64 - 1) / 10 000 by now, so the program's checked add of the three cannot
-    # fail; its checked subtraction can, when the fees exceed the pot.
-    fees = dev + burn + treasury
-    winner = total - fees  # the program's checked subtraction
-    if winner < 0:
-        raise _overflow(f"{total} minus fees of {fees}", winner)
+
+
+def payout_split(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> PayoutSplit:
+    """The winner's, dev's, burn and treasury amounts `payout_winner` moves for a pot of `total` base
+    units, or `SplitOverflow` where the program fails with 6009."""
+    _require_inputs(total, dev_bps, burn_bps, treasury_bps)
+    split = _split(total, dev_bps, burn_bps, treasury_bps)
+    if isinstance(split, str):
+        raise SplitOverflow(split)
+    winner, dev, burn, treasury = split
     return PayoutSplit(winner=winner, dev=dev, burn=burn, treasury=treasury)
+
+
+def split_refused(total: int, *, dev_bps: int, burn_bps: int, treasury_bps: int) -> bool:
+    """True exactly where `payout_split` raises `SplitOverflow` (same checks, same errors for bad input),
+    without building the split."""
+    _require_inputs(total, dev_bps, burn_bps, treasury_bps)
+    return isinstance(_split(total, dev_bps, burn_bps, treasury_bps), str)
