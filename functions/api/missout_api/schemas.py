@@ -17,7 +17,8 @@ class ApiModel(BaseModel):
     validator and serializer on its first use, not when the class is created, and FastAPI's adapters for a
     route's body and response (built when the route is registered) inherit the deferral. A cold start then
     builds only the models of the route it serves instead of all of them (about 55 models; measured in
-    bench/figures/cold_start.py). SnapStart's `before_snapshot` builds them all through `app.openapi()`."""
+    bench/figures/cold_start.py). SnapStart's `before_snapshot` builds them all
+    (`snapstart.build_api_models`: `app.openapi()` builds the routes' adapters, not every model)."""
 
     model_config = ConfigDict(defer_build=True)
 
