@@ -85,3 +85,13 @@ def test_pools_route_answers_503_when_the_pooler_is_down(own_pooler: str) -> Non
     assert response.status_code == 503
     assert response.json()["dependency"] == "database"
     assert response.headers["retry-after"] == "5"
+
+
+def test_the_openapi_document_gives_the_503_as_problem_json() -> None:
+    # Generated clients and schemathesis read the content type of the outage answer from here.
+    documented = create_app().openapi()["paths"]["/health"]["get"]["responses"]
+    assert documented["503"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+    assert "Retry-After" in documented["503"]["headers"]
+    assert set(documented) == {"200", "503"}

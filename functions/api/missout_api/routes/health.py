@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from missout.blocking import offloaded
 from missout.db import app_engine, app_plan
 from missout.db.health import probe
-from missout_api.problems import dependency_unavailable
+from missout_api.problems import dependency_unavailable, problem_responses
 from missout_api.schemas import DatabaseStatus, Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, responses={503: {"description": "database unreachable"}})
+# Only the 503 of the problem answers: /health takes no parameters and is not rate limited.
+@router.get("/health", response_model=Health, responses={503: problem_responses()[503]})
 @offloaded
 def health(request: Request) -> Health | JSONResponse:
     result = probe(app_engine(), app_plan())
