@@ -132,7 +132,7 @@ HANDLERS = (
         "import sqlalchemy, solders",
         needs=(
             ("pydantic", "import pydantic"),
-            ("httpx", "import httpx"),
+            # Its HTTP client (httpx2) included: the Switchboard gateway's client is one of those too.
             ("solana-py's async client", "import solana.rpc.async_api"),
             _SETTINGS,
             (
@@ -140,6 +140,8 @@ HANDLERS = (
                 "import aws_lambda_powertools.logging, aws_lambda_powertools.metrics",
             ),
             _PG_DIALECT,
+            # The database driver (missout.db.driver): every tick reads and writes the database.
+            ("pg8000", "import pg8000"),
         ),
     ),
     Handler(

@@ -11,7 +11,6 @@ from tests.support.stack import REPO
 API_CHAIN_STACK = (
     "solana",
     "solders",
-    "httpx",
     "httpx2",
     "missout.chain.switchboard",
     "missout.chain.verify",

@@ -7,7 +7,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
-import httpx
+import httpx2
 from solders.keypair import Keypair
 from sqlalchemy.engine import Engine
 
@@ -22,7 +22,7 @@ from missout.monitor.tick import Monitor, TickConfig, TickReport
 async def run_tick(
     *,
     rpc: RpcSession,
-    gateway_http: httpx.AsyncClient,
+    gateway_http: httpx2.AsyncClient,
     dev: Keypair,
     randomness_secret: bytes,
     switchboard: SwitchboardConfig,
