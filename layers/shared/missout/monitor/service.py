@@ -143,7 +143,7 @@ class MonitorService:
         # Both clients belong to this tick's loop, and both use the process's one TLS context: a tick loads no
         # CA bundle (about 30 ms each). The gateway client thereby trusts the system's CAs, as the RPC clients
         # do. It is an httpx2 client, the library solana-py's client already loads: importing httpx as well
-        # cost the cold start 17-44 ms of CPU for a second copy of the same client (bench/figures/cold_start.py).
+        # cost the cold start 17-44 ms of CPU for a second copy of the same client (bench/ cold start).
         async with self.rpc.session() as rpc, httpx2.AsyncClient(verify=process_ssl_context()) as http:
             if time.monotonic() - self._last_discovery >= self.settings.discover_every_seconds:
                 self._last_discovery = time.monotonic()
