@@ -26,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,11 +191,13 @@ class Timing:
     loaded: list[str]
 
 
-def _run_child(interpreter: Interpreter, code: str) -> Any:
-    """The JSON the child prints last, run in a fresh process with only our paths and the bytecode cache."""
+def run_child(interpreter: Interpreter, code: str, env: Mapping[str, str] | None = None) -> Any:
+    """The JSON the child prints last, run in a fresh process with only our paths, the bytecode cache and
+    `env`."""
     done = subprocess.run(
         [interpreter.python, "-c", code],
         env={
+            **(env or {}),
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": ":".join(str(p) for p in interpreter.path),
             "PYTHONPYCACHEPREFIX": str(PYCACHE / interpreter.label),
@@ -209,13 +212,13 @@ def _run_child(interpreter: Interpreter, code: str) -> Any:
 
 
 def time_imports(interpreter: Interpreter, imports: str) -> Timing:
-    result = _run_child(interpreter, _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY)))
+    result = run_child(interpreter, _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY)))
     return Timing(float(result["s"]) * 1000, float(result["cpu_s"]) * 1000, list(result["loaded"]))
 
 
 def time_steps(interpreter: Interpreter, lines: list[str]) -> list[Timing]:
     """Each line's wall and CPU time, run one after the other in one fresh process, collector paused."""
-    timed = _run_child(interpreter, _STEPS_CHILD.format(lines=lines))
+    timed = run_child(interpreter, _STEPS_CHILD.format(lines=lines))
     return [Timing(float(wall) * 1000, float(cpu) * 1000, []) for wall, cpu in timed]
 
 
