@@ -6,11 +6,11 @@ The child process times itself from its first line to the end of the imports, so
 slows both alike. Bytecode comes from a warm cache (one discarded run first), as the precompiled layer gives
 it on Lambda (`dev/sam.sh build`).
 
-The API keeps its chain stack (solana-py, httpx, solders, the verifier, Switchboard) off the cold start: the
-routes that need it import it on first use (`missout_api.onchain`). Two things keep that honest here: each
-API figure lists the heavy modules still absent after init, and a companion figure times the handler's
-import followed by that whole set (what SnapStart's `before_snapshot` imports, and what the first chain
-request of an environment without SnapStart pays).
+The API keeps its chain stack (solana-py and its httpx2, solders, the verifier, Switchboard) off the cold
+start: the routes that need it import it on first use (`missout_api.onchain`). Two things keep that honest
+here: each API figure lists the heavy modules still absent after init, and a companion figure times the
+handler's import followed by that whole set (what SnapStart's `before_snapshot` imports, and what the first
+chain request of an environment without SnapStart pays).
 
 The handlers pause the garbage collector while they load (`missout.coldstart`); the framework floor is timed
 as plain imports, as its definition says. So that the ratio does not pass the collector's saving off as our
