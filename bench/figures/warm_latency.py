@@ -69,8 +69,9 @@ def warm_routes() -> list[Figure]:
         limits = (
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
             "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request; "
-            "pg8000 waits for three round trips per statement with parameters (Parse, Describe, Execute), "
-            "which the reads pay and the reference's parameterless SELECT 1 (one simple Query) does not"
+            "one round trip per statement (missout/db/driver.py: BEGIN and the transaction's SET LOCAL "
+            "ride on the first), so a read waits for each of its statements (rate-limit hit, query) where "
+            "the reference waits for one SELECT 1"
         )
         notes = [
             f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
