@@ -89,7 +89,7 @@ def warm_routes() -> list[Figure]:
             details["ratio_to_bare_plus_rpc_floor_p95"] = round(ours["p95"] / own_reference, 2)
             notes.append(
                 "its own floor: the RPC reads a join must make (getTransaction, then the pool's accounts "
-                f"in two getMultipleAccounts, on an open session) take {floor['p95']:.1f} ms p95 alone; "
+                f"in one getMultipleAccounts, on an open session) take {floor['p95']:.1f} ms p95 alone; "
                 f"with the bare transaction that is {own_reference:.1f} ms, and the join takes "
                 f"{ours['p95'] / own_reference:.2f} x that"
             )
