@@ -59,6 +59,15 @@ def test_handlers_import_without_boto3() -> None:
         assert "boto3" not in loaded
 
 
+def test_neither_handler_loads_pydantic_settings() -> None:
+    # The settings groups are plain pydantic models (missout.settings): pydantic-settings' sources cost
+    # 10-14 ms of each cold start.
+    for module in ("missout_monitor.handler", "missout_api.handler"):
+        loaded = _modules_after_import(module)
+        assert "missout.settings" in loaded
+        assert not {m for m in loaded if m.split(".")[0] in ("pydantic_settings", "dotenv")}, module
+
+
 def test_api_handler_import_leaves_the_chain_stack_to_the_routes_that_need_it() -> None:
     loaded = _modules_after_import("missout_api.handler")
     assert "missout_api.handler" in loaded
