@@ -95,7 +95,8 @@ API_FLOOR = "import fastapi, sqlalchemy, pydantic"
 # The PostgreSQL dialect package (all its drivers' modules: pg8000's lives inside it) loads with the first
 # query, or with the first Table that names a postgresql_* option.
 _PG_DIALECT = ("sqlalchemy's postgresql dialect", "import sqlalchemy.dialects.postgresql.pg8000")
-_SETTINGS = ("pydantic_settings", "import pydantic_settings")
+# The database driver (missout.db.driver): every API request and every monitor tick uses the database.
+_PG8000 = ("pg8000", "import pg8000")
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,10 @@ HANDLERS = (
         needs=(
             ("mangum", "import mangum"),
             ("Powertools logging", "import aws_lambda_powertools.logging"),
-            _SETTINGS,
             _PG_DIALECT,
-            # FastAPI imports it when the first route is registered, to refuse pydantic v1 models.
-            ("pydantic.v1", "import pydantic.v1"),
+            _PG8000,
+            # Not pydantic.v1: FastAPI loads it only to refuse v1 models, and the API refuses to load it
+            # (missout_api.pydantic_v1). Nor pydantic_settings: the settings are plain pydantic models.
         ),
     ),
     Handler(
@@ -135,7 +136,6 @@ HANDLERS = (
             ("pydantic", "import pydantic"),
             # Its HTTP client (httpx2) included: the Switchboard gateway's client is one of those too.
             ("solana-py's async client", "import solana.rpc.async_api"),
-            _SETTINGS,
             (
                 "Powertools logging and metrics",
                 "import aws_lambda_powertools.logging, aws_lambda_powertools.metrics",

@@ -1,11 +1,19 @@
 """The monitor never pays for FastAPI, neither handler touches the network or AWS at import, and the API
-leaves its chain stack to the routes that need it (loaded on first use, and by SnapStart's warm-up)."""
+leaves its chain stack and the business code of its rarer routes to the routes that need it (loaded on first
+use, and by SnapStart's warm-up)."""
 
 from __future__ import annotations
 
+import ast
+from typing import TYPE_CHECKING
+
+from missout_api import deferred, onchain
 from tests.support.database import TestDatabase
 from tests.support.fresh_process import run_fresh
 from tests.support.stack import REPO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # What only the chain routes (reports, fairness) need: never imported by `import missout_api.handler`.
 API_CHAIN_STACK = (
@@ -49,6 +57,15 @@ def test_handlers_import_without_boto3() -> None:
         loaded = _modules_after_import(module)
         assert module in loaded
         assert "boto3" not in loaded
+
+
+def test_neither_handler_loads_pydantic_settings() -> None:
+    # The settings groups are plain pydantic models (missout.settings): pydantic-settings' sources cost
+    # 10-14 ms of each cold start.
+    for module in ("missout_monitor.handler", "missout_api.handler"):
+        loaded = _modules_after_import(module)
+        assert "missout.settings" in loaded
+        assert not {m for m in loaded if m.split(".")[0] in ("pydantic_settings", "dotenv")}, module
 
 
 def test_api_handler_import_leaves_the_chain_stack_to_the_routes_that_need_it() -> None:
@@ -100,6 +117,43 @@ def test_a_host_that_turned_the_collector_off_keeps_it_off() -> None:
     assert run_fresh(code, env={}) == {"enabled": False}
 
 
+def test_api_handler_import_leaves_the_rarer_routes_business_modules_to_their_first_request() -> None:
+    loaded = _modules_after_import("missout_api.handler")
+    assert "missout_api.routes.referrals" in loaded  # the routes are registered...
+    assert [m for m in deferred.MODULES if m in loaded] == []  # ...their code is not loaded
+
+
+# Imported inside a route but never before a snapshot, and why.
+NOT_WARMED = {
+    # boto3 (S3): a snapshot must not start it (credentials would be frozen into every copy); only a profile
+    # with an uploaded image, or an upload, needs it.
+    "missout.profiles.avatars",
+}
+
+
+def _imports_inside_functions(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and inner.module:
+                    found.add(inner.module)
+                elif isinstance(inner, ast.Import):
+                    found.update(alias.name for alias in inner.names)
+    return found
+
+
+def test_every_module_a_route_imports_on_first_use_is_warmed_before_the_snapshot() -> None:
+    # A route module that defers an import without listing it would leave a restored snapshot to pay for it
+    # on its first request: every deferred import must be in a list `before_snapshot` imports.
+    routes = REPO / "functions" / "api" / "missout_api" / "routes"
+    deferred_imports = set().union(*(_imports_inside_functions(p) for p in routes.glob("*.py")))
+    assert {"missout.referrals.claims", "missout_api.onchain.reports"} <= deferred_imports  # the scan works
+    warmed = set(deferred.MODULES) | set(onchain.MODULES)
+    assert sorted(deferred_imports - warmed - NOT_WARMED) == []
+    assert sorted(set(deferred.MODULES) - deferred_imports) == []  # nothing listed that no route defers
+
+
 def test_snapstart_warm_up_loads_the_whole_chain_stack() -> None:
     # What `before_snapshot` imports: a restored snapshot must not pay for any of it on its first request.
     loaded = _modules_after_import(
@@ -129,16 +183,18 @@ print(json.dumps({"statuses": statuses, "loaded": loaded, "built": built_models(
 """
 
 
-def test_the_database_reads_never_load_the_chain_stack(app_database: TestDatabase) -> None:
+def test_the_database_reads_never_load_the_chain_stack_nor_the_rarer_routes_code(
+    app_database: TestDatabase,
+) -> None:
     template = str(REPO / "events" / "api_get_pools.json")
     result = run_fresh(
         _BUILT_MODELS + _READS_CHILD,
         template,
-        ",".join(API_CHAIN_STACK),
+        ",".join((*API_CHAIN_STACK, *deferred.MODULES)),
         env={"DATABASE_URL": app_database.pooled_url},
     )
     assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
-    assert result["loaded"] == []
+    assert result["loaded"] == []  # neither the chain stack nor the rarer routes' code
     # Deferred model building is only a saving if the first requests build what they serve, not everything:
     # the settings they read and the models they answer with, never the referral or profile models.
     built = set(result["built"])
@@ -151,3 +207,49 @@ def test_the_database_reads_never_load_the_chain_stack(app_database: TestDatabas
         "MonitorSettings",
         "SignerSettings",
     }
+
+
+# The first request of each route whose code is deferred, served by a fresh handler: its module is absent
+# before it and loaded after it, and the request is answered as usual.
+_FIRST_USE_CHILD = """
+import copy, json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+template = json.load(open(sys.argv[1]))
+wallet = "11111111111111111111111111111112"
+steps = []
+for path, module in (
+    ("/api/monitor/status", "missout.monitor.status"),
+    (f"/api/profiles/{wallet}", "missout.profiles.profile"),
+    (f"/api/wallets/{wallet}/activity", "missout.profiles.activity"),
+    (f"/api/referrals/{wallet}", "missout.referrals.reads"),
+    ("/api/referrals/claims/1", "missout.referrals.claims"),
+):
+    before = module in sys.modules
+    event = copy.deepcopy(template)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    status = api.handler(event, lambda_context("api", 29))["statusCode"]
+    steps.append([path, module, before, status, module in sys.modules])
+print(json.dumps({"steps": steps}))
+"""
+
+
+def test_the_first_request_of_a_deferred_route_loads_its_module_and_is_answered(
+    app_database: TestDatabase,
+) -> None:
+    template = str(REPO / "events" / "api_get_pools.json")
+    result = run_fresh(_FIRST_USE_CHILD, template, env={"DATABASE_URL": app_database.pooled_url})
+    statuses = {path: status for path, _, _, status, _ in result["steps"]}
+    assert statuses == {
+        "/api/monitor/status": 200,
+        "/api/profiles/11111111111111111111111111111112": 200,
+        "/api/wallets/11111111111111111111111111111112/activity": 200,
+        "/api/referrals/11111111111111111111111111111112": 200,
+        "/api/referrals/claims/1": 404,  # no such claim: answered after the claims code ran
+    }
+    assert [(module, before, after) for _, module, before, _, after in result["steps"]] == [
+        (module, False, True) for _, module, _, _, _ in result["steps"]
+    ]

@@ -39,6 +39,8 @@ while pending:
     pending.extend(model.__subclasses__())
     if not model.__pydantic_complete__:
         deferred.append(model.__name__)
+from missout_api import deferred as routes_deferred, onchain
+not_warmed = [m for m in (*routes_deferred.MODULES, *onchain.MODULES) if m not in sys.modules]
 random_state = random.getstate()
 snapstart.after_restore()
 out = {
@@ -47,6 +49,7 @@ out = {
     "sockets_at_snapshot": report.open_sockets,
     "routes": report.routes,
     "models_left_to_build": deferred,
+    "deferred_modules_not_loaded": not_warmed,
     "engine_cached_after_restore": app_engine.cache_info().currsize,
     "random_reseeded": random.getstate() != random_state,
 }
@@ -71,6 +74,8 @@ def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(app_databa
     # API models build on first use (`ApiModel`); the snapshot must hold every one built, not just the
     # first request's.
     assert result["models_left_to_build"] == []
+    # Nor may any module a route imports on first use be left out of it (`missout_api.deferred`, `.onchain`).
+    assert result["deferred_modules_not_loaded"] == []
     assert result["engine_cached_after_restore"] == 0
     assert result["random_reseeded"] is True
     assert result["status_after_restore"] == 200

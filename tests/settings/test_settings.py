@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from missout import settings
@@ -29,6 +31,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "PROGRAM_ID",
         "SOLANA_RPC_URLS",
         "MONITOR_TICK_SECONDS",
+        "MONITOR_MOCK_RANDOMNESS",
+        "RANDOMNESS_SECRET_PATH",
     ):
         monkeypatch.delenv(name, raising=False)
     settings.clear_caches()
@@ -98,3 +102,43 @@ def test_pool_fees_above_the_whole_pot_name_the_three_variables(monkeypatch: pyt
         load(ApiSettings)
     monkeypatch.setenv("API_POOL_TREASURY_FEE_BPS", "1000")  # exactly the whole pot is accepted
     assert load(ApiSettings).pool_treasury_fee_bps == 1000
+
+
+# What `BaseSettings` did for us and the groups now do themselves (missout.settings._Group).
+
+
+def test_a_variable_is_found_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("database_url", DB_URL)
+    monkeypatch.setenv("Database_Statement_Timeout_Ms", "750")
+    db = load(DatabaseSettings)
+    assert (db.url, db.statement_timeout_ms) == (DB_URL, 750)
+
+
+def test_values_given_to_a_group_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB_URL)
+    monkeypatch.setenv("DATABASE_PGBOUNCER", "false")
+    db = DatabaseSettings(pgbouncer="true")
+    assert (db.url, db.pgbouncer) == (DB_URL, "true")  # the rest still from the environment
+
+
+def test_strings_are_parsed_to_each_fields_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_TICK_SECONDS", "2.5")
+    monkeypatch.setenv("MONITOR_MOCK_RANDOMNESS", "yes")
+    monkeypatch.setenv("RANDOMNESS_SECRET_PATH", "/run/secret")
+    monitor = load(MonitorSettings)
+    assert (monitor.tick_seconds, monitor.mock_randomness) == (2.5, True)
+    assert load(settings.SignerSettings).randomness_secret_path == Path("/run/secret")
+
+
+def test_variables_of_another_group_or_unknown_ones_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", DB_URL)
+    monkeypatch.setenv("URL", "postgresql+pg8000://not-this-one")  # the field without its group's prefix
+    monkeypatch.setenv("DATABASE_NO_SUCH_OPTION", "1")
+    assert load(DatabaseSettings).url == DB_URL
+
+
+def test_defaults_pass_the_validators_too() -> None:
+    # `validate_default`: a default is checked like a value from the environment (BaseSettings did so).
+    fields = ChainSettings.model_fields
+    assert ChainSettings.model_config.get("validate_default") is True
+    assert load(ChainSettings).program_id == fields["program_id"].default

@@ -5,7 +5,8 @@ calls the before-snapshot hooks, and freezes the memory. Every later cold start 
 many copies at once, possibly hours later. Hence:
 
 - `before_snapshot` does all the work worth freezing (routes compiled, the OpenAPI schema and with it every
-  pydantic schema built, settings parsed, the chain routes' lazily imported modules loaded, the program codec
+  pydantic schema built, settings parsed, the modules the routes import on first use loaded (the chain
+  routes' `missout_api.onchain`, the other routes' `missout_api.deferred`), the program codec
   built from its IDL, the RPC clients' TLS context with its CA bundle) and makes sure nothing in the
   image holds a socket (RPC clients kept by an init-time request are closed too): a frozen TCP connection
   is dead on restore, and one copied into many environments would be shared by all of them. Secrets are
@@ -39,7 +40,7 @@ from fastapi import FastAPI
 from missout import settings
 from missout.db import reset_app_engine
 from missout.observability import logger
-from missout_api import onchain
+from missout_api import deferred, onchain
 from missout_api.schemas import ApiModel
 
 
@@ -81,6 +82,7 @@ def before_snapshot(app: FastAPI) -> SnapshotReport:
     settings.database_settings()  # parsed only: resolving the URL from the secret waits for a request
     settings.api_settings()
     settings.chain_settings()
+    warm_route_modules()
     warm_chain_modules()
     from missout.chain.program import shipped_codec  # loaded by the line above; named here for its cache
 
@@ -110,6 +112,13 @@ def build_api_models() -> int:
         if model.model_rebuild(force=True):
             built += 1
     return built
+
+
+def warm_route_modules() -> None:
+    """Import what the database routes load on first use (`missout_api.deferred`): kept off the cold start of
+    environments that never serve them; with SnapStart, the snapshot holds them already."""
+    for module in deferred.MODULES:
+        import_module(module)
 
 
 def warm_chain_modules() -> None:

@@ -1,19 +1,24 @@
 """Typed configuration from the environment, one group per concern, loaded once per process.
 
-Each group is its own `BaseSettings` so a function loads only what it needs (the API never reads the monitor's
+Each group is its own model so a function loads only what it needs (the API never reads the monitor's
 signer; migrations never read the pooled URL). A missing or malformed variable raises `SettingsError` naming
 the variable as it is spelled in the environment, so a broken deploy says exactly what to fix.
+
+A group reads `<env_prefix><FIELD>` (any case) for each field, as pydantic-settings' `BaseSettings` did with
+our options, but with plain pydantic: every field here is a scalar parsed from its string, so the sources
+pydantic-settings loads with it (dotenv, JSON, YAML, TOML, the cloud vaults, a command-line parser) were
+10-14 ms of each handler's cold start for nothing (bench/figures/cold_start.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 PoolerSetting = Literal["auto", "true", "false"]
@@ -34,18 +39,33 @@ def _base58_pubkey_or_none(value: str | None) -> str | None:
     return value
 
 
-class _Group(BaseSettings):
+class _Group(BaseModel):
     """What every group shares. `defer_build`: pydantic builds a group's validator when the group is first
     loaded, not when this module is imported, so a function builds only the groups it reads (the API: the
-    database and API groups) instead of all seven at init."""
+    database and API groups) instead of all seven at init. `validate_default`: defaults pass the validators
+    too, as they did under `BaseSettings`."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True, validate_default=True)
+    env_prefix: ClassVar[str] = ""
+
+    def __init__(self, **values: Any) -> None:
+        # Values given here win over the environment, as with `BaseSettings` (tests pass some).
+        super().__init__(**{**_from_environment(type(self)), **values})
+
+
+def _from_environment(group: type[_Group]) -> dict[str, str]:
+    """The raw string of each field the environment sets, looked up as `<env_prefix><field>` in any case."""
+    environment = {name.lower(): value for name, value in os.environ.items()}
+    prefix = group.env_prefix.lower()
+    return {
+        field: environment[prefix + field] for field in group.model_fields if prefix + field in environment
+    }
 
 
 class DatabaseSettings(_Group):
     """How the app reaches PostgreSQL: always the pooled URL (pgBouncer in transaction mode in production)."""
 
-    model_config = SettingsConfigDict(env_prefix="DATABASE_")
+    env_prefix = "DATABASE_"
 
     url: str | None = Field(default=None, description="pooled URL, e.g. postgresql+pg8000://u:p@host:6543/db")
     url_secret_arn: str | None = Field(
@@ -137,7 +157,7 @@ class ChainSettings(_Group):
 class MonitorSettings(_Group):
     """The monitor's tick loop."""
 
-    model_config = SettingsConfigDict(env_prefix="MONITOR_")
+    env_prefix = "MONITOR_"
 
     tick_seconds: float = Field(default=5.0, gt=0, le=60)
     # Stop starting ticks when less than this is left of the invocation: a tick plus its commit must fit.
@@ -217,7 +237,7 @@ class SignerSettings(_Group):
 class CrankSettings(_Group):
     """Cost limits of the monitor's crank transactions (docs/solana.md §3.4)."""
 
-    model_config = SettingsConfigDict(env_prefix="CRANK_")
+    env_prefix = "CRANK_"
 
     # Same default as `SendPolicy.max_priority_fee`; the upper bound only catches typos (10 lamports per
     # compute unit already costs up to 0.014 SOL per crank at the 1.4 M unit ceiling).
@@ -236,7 +256,7 @@ class ApiSettings(_Group):
     limit instead of a tighter per-IP one.
     """
 
-    model_config = SettingsConfigDict(env_prefix="API_")
+    env_prefix = "API_"
 
     rate_limit_window_s: int = Field(default=60, ge=1, le=3_600)
     rate_limit_per_ip: int = Field(default=100, ge=1, le=1_000_000)
@@ -276,15 +296,7 @@ class ApiSettings(_Group):
         return self
 
 
-_S = TypeVar("_S", bound=BaseSettings)
-
-# Environment variable names per group, for error messages (pydantic reports field names).
-_ENV_PREFIX: dict[type[BaseSettings], str] = {
-    DatabaseSettings: "DATABASE_",
-    MonitorSettings: "MONITOR_",
-    CrankSettings: "CRANK_",
-    ApiSettings: "API_",
-}
+_S = TypeVar("_S", bound=_Group)
 
 
 def load(group: type[_S]) -> _S:
@@ -292,7 +304,7 @@ def load(group: type[_S]) -> _S:
     try:
         return group()
     except ValidationError as exc:
-        prefix = _ENV_PREFIX.get(group, "")
+        prefix = group.env_prefix  # pydantic reports field names: said as the variables' names
         problems = []
         for err in exc.errors():
             field = ".".join(str(part) for part in err["loc"])

@@ -1,6 +1,8 @@
 """GET /api/monitor/status: the monitor's state as the database records it (read-only; there is no way to
 start, stop or steer the monitor over HTTP, docs/original-backend.md W3). A database outage answers the
-app-wide 503 problem (`missout_api.problems`)."""
+app-wide 503 problem (`missout_api.problems`).
+
+`missout.monitor.status` is imported on the first status request, not at init (`missout_api.deferred`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from fastapi.responses import JSONResponse
 
 from missout.blocking import offloaded
 from missout.db import transaction
-from missout.monitor.status import monitor_status
 from missout_api.problems import problem_responses
 
 router = APIRouter(prefix="/monitor", tags=["monitor"])
@@ -21,6 +22,8 @@ router = APIRouter(prefix="/monitor", tags=["monitor"])
 @router.get("/status", responses=problem_responses())
 @offloaded
 def status() -> Any:
+    from missout.monitor.status import monitor_status
+
     with transaction() as conn:
         current = monitor_status(conn)
     synced = current.last_pool_sync_at

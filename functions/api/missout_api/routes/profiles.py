@@ -1,9 +1,12 @@
-"""Profile routes: read a wallet's profile with its stats; update it (signed by the wallet)."""
+"""Profile routes: read a wallet's profile with its stats; update it (signed by the wallet).
+
+The profile code (`missout.profiles.profile`) is imported by the routes on first use, not at init
+(`missout_api.deferred`); the models take its patterns from the light `missout.profiles.patterns`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import Field
@@ -11,20 +14,16 @@ from pydantic import Field
 from missout.auth import Action
 from missout.blocking import offloaded
 from missout.db.transaction import ConstraintViolation, transaction
-from missout.profiles.profile import (
-    NICKNAME_PATTERN,
-    NicknameRule,
-    Profile,
-    ProfileRefused,
-    load_profile,
-    update_profile,
-)
+from missout.profiles.patterns import NICKNAME_PATTERN
 from missout.refusals import Refused
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
+
+if TYPE_CHECKING:
+    from missout.profiles.profile import NicknameRule, Profile
 
 router = APIRouter(tags=["profiles"])
 
@@ -62,6 +61,8 @@ class ProfileIn(SignedFields):
 
 
 def nickname_rule() -> NicknameRule:
+    from missout.profiles.profile import NicknameRule
+
     s = api_settings()
     return NicknameRule(s.nickname_free_changes, timedelta(seconds=s.nickname_cooldown_s))
 
@@ -103,6 +104,8 @@ def profile_out(profile: Profile) -> ProfileOut:
 @router.get("/profiles/{wallet}", response_model=ProfileOut, responses=problem_responses())
 @offloaded
 def get_profile(request: Request, limits: Limits, wallet: Wallet) -> ProfileOut:
+    from missout.profiles.profile import load_profile
+
     profile = counted_read(request, limits, lambda conn: load_profile(conn, wallet, nickname_rule()))
     return profile_out(profile)
 
@@ -112,6 +115,8 @@ def get_profile(request: Request, limits: Limits, wallet: Wallet) -> ProfileOut:
 def post_profile(request: Request, limits: Limits, wallet: Wallet, body: ProfileIn) -> ProfileOut:
     """Change the nickname and/or the avatar style. A nickname change after the first two waits 48 hours
     from the previous one (409 `nickname_cooldown` with `retry_at`)."""
+    from missout.profiles.profile import ProfileRefused, load_profile, update_profile
+
     signed = check_request(body, wallet, Action.PROFILE_UPDATE)
     admit(request, limits, wallet)
     rule = nickname_rule()
@@ -187,6 +192,7 @@ def post_avatar(request: Request, limits: Limits, wallet: Wallet, body: AvatarCo
     """Check the uploaded object (size, magic bytes) and point the profile at it. The upload id is the
     capability: only the signed avatar-upload request handed it out."""
     from missout.profiles.avatars import AvatarRefused, confirm_upload
+    from missout.profiles.profile import load_profile
 
     admit(request, limits, wallet)
     try:

@@ -1,10 +1,14 @@
 """Referral routes: register a referrer (signed by the referred wallet), the summary, the rewards and the
-invited lists, a claim per mint (signed), and the claims' status."""
+invited lists, a claim per mint (signed), and the claims' status.
+
+The referral code (`missout.referrals`) is imported by the route that runs it, on first use: most
+environments never serve a referral request, so it stays off their cold start (`missout_api.deferred`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
@@ -12,14 +16,14 @@ from pydantic import Field
 from missout.auth import Action
 from missout.blocking import offloaded
 from missout.db.transaction import transaction
-from missout.referrals.claims import Claim, ClaimRefused, claim_by_id, claims_of, open_claim
-from missout.referrals.reads import invited, rewards, summary
-from missout.referrals.register import RegistrationRefused, register_referrer
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
 from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
+
+if TYPE_CHECKING:
+    from missout.referrals.claims import Claim
 
 router = APIRouter(tags=["referrals"])
 
@@ -132,6 +136,8 @@ def _next(ids: list[int], limit: int) -> int | None:
 def post_referral(request: Request, limits: Limits, body: RegisterIn) -> RelationOut:
     """Bind the signing wallet to its referrer: first referrer wins forever, no self-referral, no cycles,
     not after the wallet joined a pool."""
+    from missout.referrals.register import RegistrationRefused, register_referrer
+
     signed = check_request(body, body.wallet, Action.REFERRAL_REGISTER)
     if body.referrer == body.wallet:
         raise ProblemException(
@@ -161,6 +167,8 @@ def post_referral(request: Request, limits: Limits, body: RegisterIn) -> Relatio
 def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) -> ClaimOut:
     """Move the wallet's pending rewards in `mint` (up to the per-claim cap) into a queued claim; the
     monitor pays it from the treasury. 202: queued, follow it at GET /api/referrals/claims/{id}."""
+    from missout.referrals.claims import ClaimRefused, open_claim
+
     signed = check_request(body, wallet, Action.REFERRAL_CLAIM)
     admit(request, limits, wallet)
     try:
@@ -177,6 +185,8 @@ def post_claim(request: Request, limits: Limits, wallet: Wallet, body: ClaimIn) 
 def get_claim(
     request: Request, limits: Limits, claim_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
 ) -> ClaimOut:
+    from missout.referrals.claims import claim_by_id
+
     claim = counted_read(request, limits, lambda conn: claim_by_id(conn, claim_id))
     if claim is None:
         raise ProblemException(
@@ -188,6 +198,8 @@ def get_claim(
 @router.get("/referrals/{wallet}", response_model=SummaryOut, responses=problem_responses())
 @offloaded
 def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
+    from missout.referrals.reads import summary
+
     found = counted_read(request, limits, lambda conn: summary(conn, wallet))
     return SummaryOut(
         wallet=found.wallet,
@@ -213,6 +225,8 @@ def get_summary(request: Request, limits: Limits, wallet: Wallet) -> SummaryOut:
 def get_rewards(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> RewardsPage:
+    from missout.referrals.reads import rewards
+
     rows = counted_read(request, limits, lambda conn: rewards(conn, wallet, limit, before_id))
     return RewardsPage(
         items=[
@@ -235,6 +249,8 @@ def get_rewards(
 def get_invited(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> InvitedPage:
+    from missout.referrals.reads import invited
+
     rows = counted_read(request, limits, lambda conn: invited(conn, wallet, limit, before_id))
     return InvitedPage(
         items=[InvitedOut(id=r.id, wallet=r.wallet, source=r.source, created_at=r.created_at) for r in rows],
@@ -247,5 +263,7 @@ def get_invited(
 def get_claims(
     request: Request, limits: Limits, wallet: Wallet, limit: PageLimit = 20, before_id: BeforeId = None
 ) -> ClaimsPage:
+    from missout.referrals.claims import claims_of
+
     rows = counted_read(request, limits, lambda conn: claims_of(conn, wallet, limit, before_id))
     return ClaimsPage(items=[_claim_out(c) for c in rows], next_before_id=_next([c.id for c in rows], limit))

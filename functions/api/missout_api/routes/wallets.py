@@ -1,4 +1,7 @@
-"""Per-wallet routes: a nonce for a signed request, and the wallet's activity (keyset-paged)."""
+"""Per-wallet routes: a nonce for a signed request, and the wallet's activity (keyset-paged).
+
+`missout.profiles.activity` is imported by the activity route on first use, not at init
+(`missout_api.deferred`)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from pydantic import Field
 from missout.auth import Action, issue_nonce
 from missout.blocking import offloaded
 from missout.db.transaction import transaction
-from missout.profiles.activity import ACTIVITY_CURSOR, wallet_activity
+from missout.profiles.patterns import ACTIVITY_CURSOR
 from missout_api.deps import Limits, count_request, counted_read, enforce, limits_for
 from missout_api.problems import problem_responses
 from missout_api.schemas import BASE58_KEY, ApiModel
@@ -79,6 +82,8 @@ def get_activity(
         str | None, Query(pattern=ACTIVITY_CURSOR, description="`next_cursor` of the previous page")
     ] = None,
 ) -> ActivityPage:
+    from missout.profiles.activity import wallet_activity
+
     page = counted_read(request, limits, lambda conn: wallet_activity(conn, wallet, limit, cursor))
     return ActivityPage(
         items=[

@@ -11,8 +11,8 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import activity, mints, pools
+from missout.profiles.patterns import ACTIVITY_CURSOR as ACTIVITY_CURSOR
 
-ACTIVITY_CURSOR = r"^[0-9]{1,17}\.[0-9]{1,19}$"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from missout.db.tables import mints, participants, profiles, winner_totals
+from missout.profiles.patterns import NICKNAME_PATTERN as NICKNAME_PATTERN
 from missout.refusals import Refused
 
 AVATAR_STYLES = ("bottts", "identicon", "shapes", "thumbs", "pixel-art")
-NICKNAME_PATTERN = r"^[A-Za-z0-9_]{3,20}$"
 
 
 class ProfileRefused(Refused):
