@@ -2,7 +2,8 @@
 by run against the same pgbench reference: what spreading the clients over processes changes.
 
 Run: .venv/bin/python -m bench.storm_processes   (needs the local stack: `dev/stack.sh start`; ~8 minutes)
-Prints, per size and fleet, the medians over `storm.RUNS` runs; writes nothing.
+Prints, per size and fleet, the medians over `storm.RUNS` runs, with the CPU the client side burnt per second
+of each run ("cores": pgbench's from its rusage, ours from the worker processes'); writes nothing.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ from tests.reliability.client_processes import ClientProcesses  # noqa: E402
 from tests.reliability.workload import split_lanes  # noqa: E402
 
 
-def _row(clients: int, target: str, processes: int, runs: list[RunResult], pgbench_tps: float) -> list[str]:
+def _row(
+    clients: int, target: str, procs: int, runs: list[RunResult], pgbench_tps: float, *, audited: bool = True
+) -> list[str]:
     tps = median([r.tps for r in runs])
     return [
         str(clients),
         target,
-        str(processes),
+        str(procs),
         f"{tps:.1f}",
         f"{tps / pgbench_tps:.2f}",
         f"{median([r.p95_ms for r in runs]):.0f}",
         str(sum(r.unavailable for r in runs)),
         str(sum(r.errors for r in runs)),
-        str(sum(r.lost + r.half_written for r in runs)),
+        str(sum(r.lost + r.half_written for r in runs)) if audited else "-",
+        f"{median([r.client_cores for r in runs]):.2f}",
         " ".join(f"{r.tps:.0f}" for r in runs),
     ]
 
@@ -41,7 +45,8 @@ def main() -> int:
     try:
         env.pgbench_init(PGBENCH_SCALE)
         lanes = split_lanes(env.pool_ids, 1 + CLIENT_PROCESSES)  # one lane for the single process
-        header = ["clients", "to", "procs", "tx/s", "/pgbench", "p95 ms", "503s", "errors", "lost", "runs"]
+        header = ["clients", "to", "procs", "tx/s", "/pgbench", "p95 ms", "503s", "errors", "lost", "cores"]
+        header.append("runs")
         rows: list[list[str]] = []
         with (
             ClientProcesses(env.direct_url, lanes[:1]) as single,
@@ -50,10 +55,9 @@ def main() -> int:
             for clients in SIZES:
                 runs = measure_size(env, [single, spread], clients)
                 pgbench_tps = median([r.tps for r in runs.pgbench])
-                rows.append([str(clients), "pgbench", str(CLIENT_PROCESSES), f"{pgbench_tps:.1f}", "1.00",
-                             f"{median([r.p95_ms for r in runs.pgbench]):.0f}", "0",
-                             str(sum(r.errors for r in runs.pgbench)), "-",
-                             " ".join(f"{r.tps:.0f}" for r in runs.pgbench)])  # fmt: skip
+                rows.append(
+                    _row(clients, "pgbench", CLIENT_PROCESSES, runs.pgbench, pgbench_tps, audited=False)
+                )
                 for target, series in (("pgbouncer", runs.pooled), ("direct", runs.direct)):
                     for fleet, fleet_runs in zip((single, spread), series, strict=True):
                         rows.append(_row(clients, target, len(fleet.lanes), fleet_runs, pgbench_tps))

@@ -18,8 +18,10 @@ the processes answered (`workload.audit`): a join answered committed but missing
 from __future__ import annotations
 
 import re
+import resource
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,7 @@ class RunResult:
     unavailable: int  # clean 503s (DatabaseUnavailable)
     errors: int  # anything else: a 500 in the API (pgbench: failed transactions and aborted clients)
     p95_ms: float
+    client_cores: float = 0.0  # CPU the client side burnt per second of the run: cores the servers lacked
     lost: int = 0  # answered committed, a row missing (the audit; pgbench's runs are not audited)
     half_written: int = 0
     pools_inconsistent: int = 0
@@ -71,6 +74,7 @@ def join_storm(fleet: ClientProcesses, url: str, clients: int, direct: Engine) -
         unavailable=len(run.tally.unavailable),
         errors=len(run.tally.errors),
         p95_ms=percentile(run.tally.latencies_ms, 95),
+        client_cores=run.client_cores,
         lost=checked.lost,
         half_written=checked.half_written,
         pools_inconsistent=checked.pools_inconsistent,
@@ -82,6 +86,7 @@ def pgbench_storm(env: BenchEnvironment, clients: int) -> RunResult:
     assert pgbench is not None
     with tempfile.TemporaryDirectory(prefix="missout-pgbench-") as folder:
         prefix = Path(folder) / "tx"
+        cpu, wall = _children_cpu_s(), time.perf_counter()
         done = subprocess.run(
             [
                 pgbench,
@@ -104,6 +109,7 @@ def pgbench_storm(env: BenchEnvironment, clients: int) -> RunResult:
             cwd=folder,
             check=False,
         )
+        cores = (_children_cpu_s() - cpu) / (time.perf_counter() - wall)
         latencies = [
             int(fields[2]) / 1000
             for log in Path(folder).glob("tx.*")
@@ -123,7 +129,14 @@ def pgbench_storm(env: BenchEnvironment, clients: int) -> RunResult:
         unavailable=0,
         errors=(int(failed.group(1)) if failed else 0) + aborted,
         p95_ms=percentile(latencies, 95),
+        client_cores=cores,
     )
+
+
+def _children_cpu_s() -> float:
+    """CPU time of this process's finished, waited-for children (pgbench, once `subprocess.run` returns)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def _summary(runs: list[RunResult]) -> dict[str, object]:
@@ -139,6 +152,7 @@ def _summary(runs: list[RunResult]) -> dict[str, object]:
         "half_written_total": sum(r.half_written for r in runs),
         "pools_inconsistent_max": max(r.pools_inconsistent for r in runs),
         "p95_ms": round(median([r.p95_ms for r in runs]), 1),
+        "client_cores_runs": [round(r.client_cores, 2) for r in runs],
     }
 
 
@@ -147,6 +161,10 @@ def _failures(runs: list[RunResult]) -> str:
         f"clean 503s over {len(runs)} runs: {sum(r.unavailable for r in runs)}, other errors: "
         f"{sum(r.errors for r in runs)}; p95 {median([r.p95_ms for r in runs]):.0f} ms"
     )
+
+
+def _cores(runs: list[RunResult]) -> str:
+    return f"{median([r.client_cores for r in runs]):.2f}"
 
 
 def _audited(runs: list[RunResult]) -> tuple[bool, str]:
@@ -172,11 +190,12 @@ def measure_size(env: BenchEnvironment, fleets: list[ClientProcesses], clients: 
     runs = SizeRuns([], [[] for _ in fleets], [[] for _ in fleets])
     checker = create_engine(env.direct_url, poolclass=NullPool)
     try:
-        for _ in range(RUNS):  # interleaved, so every series sees the same machine
+        for run in range(RUNS):  # interleaved, so every series sees the same machine
             runs.pgbench.append(pgbench_storm(env, clients))
-            for fleet, pooled, direct in zip(fleets, runs.pooled, runs.direct, strict=True):
-                pooled.append(join_storm(fleet, env.bench_pooled_url, clients, checker))
-                direct.append(join_storm(fleet, env.direct_url, clients, checker))
+            for turn in range(len(fleets)):
+                i = (run + turn) % len(fleets)  # several fleets take turns at going first
+                runs.pooled[i].append(join_storm(fleets[i], env.bench_pooled_url, clients, checker))
+                runs.direct[i].append(join_storm(fleets[i], env.direct_url, clients, checker))
     finally:
         checker.dispose()
     return runs
@@ -217,6 +236,8 @@ def size_figures(
             audit_note,
             "tx/s = joins committed / the common window: from the moment every process is released until "
             "the last client of the last process has its answer",
+            f"CPU of the client side per second of a run (median): ours {_cores(pooled)}, pgbench's "
+            f"{_cores(pgb)}, of the 2 cores pgBouncer and PostgreSQL also need",
             "pgbench counts only transactions finished within -T; these clients finish the request "
             "in flight after the deadline, so their p95 includes the whole queue",
             "join = the API's recording of a verified join (claim_signature, sync_pool_from_chain, "

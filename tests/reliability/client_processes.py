@@ -55,6 +55,7 @@ class LaneRun:
     clients: int
     tally: Tally
     ended_at: float  # perf_counter() once its last client finished
+    cpu_s: float  # the process's CPU time (every thread, user and system) from its release to its end
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,20 @@ class SpreadRun:
     def tps(self) -> float:
         return len(self.tally.committed) / self.window_s
 
+    @property
+    def client_cores(self) -> float:
+        """CPU the client processes burnt per second of the window: what they took from the servers."""
+        return sum(lane.cpu_s for lane in self.lanes) / self.window_s
+
 
 def shares(clients: int, workers: int) -> list[int]:
     """`clients` split over `workers` as evenly as whole clients go (the first ones take the remainder)."""
     return [clients // workers + (1 if i < clients % workers else 0) for i in range(workers)]
 
 
-def _run(pipe: Connection, plan: JoinPlan, url: str, clients: int, connect_timeout_s: float) -> Tally:
+def _run(
+    pipe: Connection, plan: JoinPlan, url: str, clients: int, connect_timeout_s: float
+) -> tuple[Tally, float]:
     settings = DatabaseSettings(url=url, pgbouncer="true", connect_timeout_s=connect_timeout_s)
     engine = build_engine(plan_connection(url, pgbouncer="true"), settings)
     try:
@@ -97,8 +105,10 @@ def _run(pipe: Connection, plan: JoinPlan, url: str, clients: int, connect_timeo
             load.start(0.0)  # a deadline long past: every client leaves without a request
             load.finish()
             raise _Stopped
+        cpu = time.process_time()
         load.start(deadline)
-        return load.finish()
+        tally = load.finish()
+        return tally, time.process_time() - cpu
     finally:
         engine.dispose()
 
@@ -117,8 +127,8 @@ def _worker(pipe: Connection, direct_url: str, lane: Lane) -> None:
             if order != "run":
                 return
             url, clients, connect_timeout_s = arguments
-            tally = _run(pipe, plan, url, clients, connect_timeout_s)
-            pipe.send(("result", LaneRun(lane.index, clients, tally, ended_at=time.perf_counter())))
+            tally, cpu_s = _run(pipe, plan, url, clients, connect_timeout_s)
+            pipe.send(("result", LaneRun(lane.index, clients, tally, time.perf_counter(), cpu_s)))
     except (_Stopped, EOFError):
         return  # told to stop, or the parent is gone and nobody is left to answer
     except BaseException:

@@ -33,10 +33,13 @@ def _check_run(run: SpreadRun, direct_engine: Engine, fleet: ClientProcesses) ->
     assert not by_lane[0] & by_lane[1]
     assert run.tally.tried == sum(lane.tally.tried for lane in run.lanes)
     assert sorted(run.tally.committed) == sorted(by_lane[0] | by_lane[1])
+    assert sorted(run.tally.latencies_ms) == sorted(x for lane in run.lanes for x in lane.tally.latencies_ms)
     assert len(run.tally.latencies_ms) == len(run.tally.committed) + len(run.tally.unavailable)
+    assert run.ended_at == max(lane.ended_at for lane in run.lanes)
     assert run.tally.errors == []
     assert [lane.clients for lane in run.lanes] == [2, 1]
     assert run.started_at < run.ended_at
+    assert all(lane.cpu_s > 0 for lane in run.lanes)
     assert run.tps == pytest.approx(len(run.tally.committed) / run.window_s)
 
     recorded = _recorded(direct_engine, run.tally.committed)
@@ -57,10 +60,10 @@ def test_two_processes_record_every_join_once_in_their_own_lanes(
 ) -> None:
     pool_ids = seed_pools(direct_engine, 200)  # 1,900 seats a lane: more than two short runs fill
     with ClientProcesses(app_database.direct_url, split_lanes(pool_ids, 2)) as fleet:
-        first = fleet.run(app_database.pooled_url, clients=3, duration_s=1.0, connect_timeout_s=10)
+        first = fleet.run(app_database.pooled_url, clients=3, duration_s=2.0, connect_timeout_s=10)
         first_joins = _check_run(first, direct_engine, fleet)
         # The workers keep their plans: a second run goes on with new numbers on the same pools.
-        second = fleet.run(app_database.pooled_url, clients=3, duration_s=1.0, connect_timeout_s=10)
+        second = fleet.run(app_database.pooled_url, clients=3, duration_s=2.0, connect_timeout_s=10)
         second_joins = _check_run(second, direct_engine, fleet)
         workers = list(fleet.processes)
     assert not first_joins & second_joins
