@@ -186,17 +186,23 @@ class ClientProcesses:
             raise ClientProcessFailed("the client processes were stopped")
         split = shares(clients, len(self.lanes))
         try:
-            for pipe, share in zip(self._pipes, split, strict=True):
-                pipe.send(("run", (url, share, connect_timeout_s)))
+            for i, share in enumerate(split):
+                self._send(i, ("run", (url, share, connect_timeout_s)))
             self._gather("ready", READY_TIMEOUT_S)
             started = time.perf_counter()
-            for pipe in self._pipes:
-                pipe.send(("go", started + duration_s))
+            for i in range(len(self._pipes)):
+                self._send(i, ("go", started + duration_s))
             lanes: list[LaneRun] = self._gather("result", duration_s + DRAIN_TIMEOUT_S)
         except BaseException:
             self.stop()
             raise
         return SpreadRun(started, tuple(lanes), Tally.merged(lane.tally for lane in lanes))
+
+    def _send(self, i: int, message: tuple[str, Any]) -> None:
+        try:
+            self._pipes[i].send(message)
+        except OSError as exc:  # its end of the pipe is closed: the process is gone
+            raise ClientProcessFailed(f"client process {i} is gone ({exc})") from None
 
     def _gather(self, expected: str, timeout_s: float) -> list[Any]:
         """One `expected` answer from every worker, in lane order. A failure report, a dead worker or the

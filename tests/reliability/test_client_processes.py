@@ -1,6 +1,7 @@
 """The join load spread over worker processes (what the connection storm measures with): two processes with
 a few clients each record every join exactly once, neither touches the other's pools, wallets or signatures,
-the parent's totals are the sum of what each process answered, and a failing run leaves no process behind."""
+the parent's totals are the sum of what each process answered, and a failing run or a dead process leaves no
+process behind."""
 
 from __future__ import annotations
 
@@ -85,6 +86,17 @@ def test_a_failing_run_stops_every_client_process(app_database: TestDatabase, di
         assert [w.is_alive() for w in fleet.processes] == [False, False]
         with pytest.raises(ClientProcessFailed, match="stopped"):
             fleet.run(app_database.pooled_url, clients=2, duration_s=1.0, connect_timeout_s=2)
+
+
+def test_one_dead_client_process_stops_the_others(app_database: TestDatabase, direct_engine: Engine) -> None:
+    pool_ids = seed_pools(direct_engine, 4)
+    with ClientProcesses(app_database.direct_url, split_lanes(pool_ids, 2)) as fleet:
+        fleet.processes[0].kill()
+        fleet.processes[0].join()
+        with pytest.raises(ClientProcessFailed, match="client process 0"):
+            fleet.run(app_database.pooled_url, clients=2, duration_s=1.0, connect_timeout_s=2)
+        assert [w.is_alive() for w in fleet.processes] == [False, False]
+        assert fleet.processes[1].exitcode == 0  # the healthy one was asked to stop, and stopped
 
 
 def test_clients_are_shared_out_to_the_last_one() -> None:
