@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,22 +68,41 @@ class CrankRun:
         )
 
 
-async def drive(pools: int) -> CrankRun:
-    """Full pools on the local chain, driven by real ticks until every one is finished (at most 50 ticks)."""
-    from tests.monitor.world import MonitorWorld
-
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[tuple[str, str]]:
+    """A migrated database of its own (dropped afterwards), made this process's DATABASE_URL meanwhile:
+    yields its direct and its pooled (pgBouncer) URL."""
     env = stack_env()
-    name = f"missout_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     direct_url = with_database(env["DIRECT_DATABASE_URL"], name)
+    pooled_url = with_database(env["DATABASE_URL"], name)
     saved_url = os.environ.get("DATABASE_URL")
     try:
         migrate(direct_url)
-        os.environ["DATABASE_URL"] = with_database(env["DATABASE_URL"], name)
+        os.environ["DATABASE_URL"] = pooled_url
         settings.clear_caches()
         reset_app_engine()
+        yield direct_url, pooled_url
+    finally:
+        reset_app_engine()
+        if saved_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved_url
+        settings.clear_caches()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def drive(pools: int) -> CrankRun:
+    """Full pools on the local chain, driven by real ticks until every one is finished (at most 50 ticks)."""
+    from tests.monitor.world import MonitorWorld
+
+    with throwaway_database("missout_bench") as (direct_url, _):
         direct = create_engine(direct_url, poolclass=NullPool)
         world = MonitorWorld(f"bench-{pools}".encode(), direct)
         started = time.perf_counter()
@@ -121,16 +142,6 @@ async def drive(pools: int) -> CrankRun:
         world.close()
         direct.dispose()
         return result
-    finally:
-        reset_app_engine()
-        if saved_url is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = saved_url
-        settings.clear_caches()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def decide_many(count: int = 10_000, repeats: int = 5) -> list[float]:

@@ -24,6 +24,7 @@ sys.path[:0] = [str(REPO / p) for p in ("layers/shared", "functions/api", "funct
 
 from bench.environment import BenchEnvironment  # noqa: E402
 from bench.figures.cold_start import cold_start, python312  # noqa: E402
+from bench.figures.first_tick import first_tick  # noqa: E402
 from bench.figures.folded import db_roundtrip, import_profile, localnet, verify  # noqa: E402
 from bench.figures.monitor import crank_long, crank_short, next_action_figure  # noqa: E402
 from bench.figures.storm import storm  # noqa: E402
@@ -36,6 +37,7 @@ RESULTS = REPO / "bench" / "results"
 # The table, in print order. A new figure is one function and one line here.
 FIGURES = (
     FigureSpec("cold_start", "cold start", cold_start),
+    FigureSpec("cold_start.monitor_first_tick", "cold start", first_tick),
     FigureSpec("warm", "warm latency", warm_routes),
     FigureSpec("storm", "connection storm", storm),
     FigureSpec("monitor.next_action", "monitor", next_action_figure),

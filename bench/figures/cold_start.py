@@ -6,11 +6,11 @@ The child process times itself from its first line to the end of the imports, so
 slows both alike. Bytecode comes from a warm cache (one discarded run first), as the precompiled layer gives
 it on Lambda (`dev/sam.sh build`).
 
-The API keeps its chain stack (solana-py, httpx, solders, the verifier, Switchboard) off the cold start: the
-routes that need it import it on first use (`missout_api.onchain`). Two things keep that honest here: each
-API figure lists the heavy modules still absent after init, and a companion figure times the handler's
-import followed by that whole set (what SnapStart's `before_snapshot` imports, and what the first chain
-request of an environment without SnapStart pays).
+The API keeps its chain stack (solana-py and its httpx2, solders, the verifier, Switchboard) off the cold
+start: the routes that need it import it on first use (`missout_api.onchain`). Two things keep that honest
+here: each API figure lists the heavy modules still absent after init, and a companion figure times the
+handler's import followed by that whole set (what SnapStart's `before_snapshot` imports, and what the first
+chain request of an environment without SnapStart pays).
 
 The handlers pause the garbage collector while they load (`missout.coldstart`); the framework floor is timed
 as plain imports, as its definition says. So that the ratio does not pass the collector's saving off as our
@@ -26,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ HANDLERS = (
         "import sqlalchemy, solders",
         needs=(
             ("pydantic", "import pydantic"),
-            ("httpx", "import httpx"),
+            # Its HTTP client (httpx2) included: the Switchboard gateway's client is one of those too.
             ("solana-py's async client", "import solana.rpc.async_api"),
             _SETTINGS,
             (
@@ -140,6 +141,8 @@ HANDLERS = (
                 "import aws_lambda_powertools.logging, aws_lambda_powertools.metrics",
             ),
             _PG_DIALECT,
+            # The database driver (missout.db.driver): every tick reads and writes the database.
+            ("pg8000", "import pg8000"),
         ),
     ),
     Handler(
@@ -188,11 +191,13 @@ class Timing:
     loaded: list[str]
 
 
-def _run_child(interpreter: Interpreter, code: str) -> Any:
-    """The JSON the child prints last, run in a fresh process with only our paths and the bytecode cache."""
+def run_child(interpreter: Interpreter, code: str, env: Mapping[str, str] | None = None) -> Any:
+    """The JSON the child prints last, run in a fresh process with only our paths, the bytecode cache and
+    `env`."""
     done = subprocess.run(
         [interpreter.python, "-c", code],
         env={
+            **(env or {}),
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": ":".join(str(p) for p in interpreter.path),
             "PYTHONPYCACHEPREFIX": str(PYCACHE / interpreter.label),
@@ -207,13 +212,13 @@ def _run_child(interpreter: Interpreter, code: str) -> Any:
 
 
 def time_imports(interpreter: Interpreter, imports: str) -> Timing:
-    result = _run_child(interpreter, _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY)))
+    result = run_child(interpreter, _CHILD.format(imports=imports, watched=(*HEAVY, *DEV_ONLY)))
     return Timing(float(result["s"]) * 1000, float(result["cpu_s"]) * 1000, list(result["loaded"]))
 
 
 def time_steps(interpreter: Interpreter, lines: list[str]) -> list[Timing]:
     """Each line's wall and CPU time, run one after the other in one fresh process, collector paused."""
-    timed = _run_child(interpreter, _STEPS_CHILD.format(lines=lines))
+    timed = run_child(interpreter, _STEPS_CHILD.format(lines=lines))
     return [Timing(float(wall) * 1000, float(cpu) * 1000, []) for wall, cpu in timed]
 
 

@@ -69,8 +69,9 @@ def warm_routes() -> list[Figure]:
         limits = (
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
             "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request; "
-            "pg8000 waits for three round trips per statement with parameters (Parse, Describe, Execute), "
-            "which the reads pay and the reference's parameterless SELECT 1 (one simple Query) does not"
+            "one round trip per statement (missout/db/driver.py: BEGIN and the transaction's SET LOCAL "
+            "ride on the first), so a read waits for each of its statements (rate-limit hit, query) where "
+            "the reference waits for one SELECT 1"
         )
         notes = [
             f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
@@ -88,7 +89,7 @@ def warm_routes() -> list[Figure]:
             details["ratio_to_bare_plus_rpc_floor_p95"] = round(ours["p95"] / own_reference, 2)
             notes.append(
                 "its own floor: the RPC reads a join must make (getTransaction, then the pool's accounts "
-                f"in two getMultipleAccounts, on an open session) take {floor['p95']:.1f} ms p95 alone; "
+                f"in one getMultipleAccounts, on an open session) take {floor['p95']:.1f} ms p95 alone; "
                 f"with the bare transaction that is {own_reference:.1f} ms, and the join takes "
                 f"{ours['p95'] / own_reference:.2f} x that"
             )

@@ -111,7 +111,7 @@ import json, sys
 from local_lambda import lambda_context
 import missout_api.handler as api
 
-chain_stack = ("solana", "httpx", "solders", "missout.chain.switchboard", "missout_api.onchain.fairness")
+chain_stack = ("solana", "httpx2", "solders", "missout.chain.switchboard", "missout_api.onchain.fairness")
 before = [m for m in chain_stack if m in sys.modules]
 event = json.loads(sys.argv[1])
 response = api.handler(event, lambda_context("api", 29))
@@ -132,7 +132,7 @@ def test_fairness_from_a_cold_process_loads_the_chain_stack_on_first_use(world: 
     assert json.loads(result["body"])["matches"] is True
     assert set(result["after"]) == {
         "solana",
-        "httpx",
+        "httpx2",
         "solders",
         "missout.chain.switchboard",
         "missout_api.onchain.fairness",

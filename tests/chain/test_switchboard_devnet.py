@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.models import TxOpts
@@ -84,7 +84,7 @@ async def test_init_commit_reveal_close_on_devnet() -> None:
     payer = load_dev_wallet(SignerSettings(dev_wallet_keypair_path=keypair_path))
     # Confirmed reads see each step as soon as it has landed.
     endpoints = RpcEndpoints(urls, RpcEndpointsConfig(commitment=Confirmed))
-    async with endpoints.session() as rpc, httpx.AsyncClient() as http:
+    async with endpoints.session() as rpc, httpx2.AsyncClient() as http:
         genesis = await rpc.read("getGenesisHash", lambda c: c.get_genesis_hash(), GetGenesisHashResp)
         if str(genesis.value) != DEVNET_GENESIS_HASH:
             pytest.skip("devnet smoke test: SOLANA_RPC_URLS does not point at devnet")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 from solders.pubkey import Pubkey
 
@@ -64,7 +64,7 @@ async def rpc(world: CrankWorld) -> AsyncIterator[RpcSession]:
 
 
 @pytest.fixture
-async def http(world: CrankWorld) -> AsyncIterator[httpx.AsyncClient]:
+async def http(world: CrankWorld) -> AsyncIterator[httpx2.AsyncClient]:
     async with gateway_http(world.app) as client:
         yield client
 
@@ -101,7 +101,7 @@ async def reveal_and_finish(
 
 
 async def test_a_draw_survives_a_gateway_that_answers_too_early_a_few_times(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     chosen = oracles(world)[index_of(world, draw.oracle.key)]
@@ -114,7 +114,7 @@ async def test_a_draw_survives_a_gateway_that_answers_too_early_a_few_times(
 
 
 async def test_a_draw_survives_one_dead_oracle_out_of_three(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     fleet = oracles(world)
     dead = fleet[1]
@@ -132,7 +132,7 @@ async def test_a_draw_survives_one_dead_oracle_out_of_three(
 
 
 async def test_unhealthy_restricted_and_expired_oracles_are_not_chosen(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     fleet = oracles(world)
     now = world.chain.clock.unix_timestamp
@@ -155,7 +155,7 @@ async def test_unhealthy_restricted_and_expired_oracles_are_not_chosen(
 
 
 async def test_when_no_gateway_answers_the_on_chain_choice_is_logged_and_counted(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     for oracle in oracles(world).oracles:
         oracle.behaviour.down = True
@@ -177,7 +177,7 @@ async def test_when_no_gateway_answers_the_on_chain_choice_is_logged_and_counted
 
 
 async def test_a_gateway_that_stays_down_exhausts_the_reveal_budget(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     assigned = oracles(world)[index_of(world, draw.oracle.key)]
@@ -200,7 +200,7 @@ async def test_a_gateway_that_stays_down_exhausts_the_reveal_budget(
 
 
 async def test_an_expired_oracle_key_is_detected_before_the_pool_deadline(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     now = world.chain.clock.unix_timestamp
     for index in range(3):
@@ -260,7 +260,7 @@ async def test_a_commit_to_an_oracle_whose_key_expired_is_refused(world: CrankWo
 
 
 async def test_the_reveal_goes_to_the_gateway_the_oracle_advertises_at_reveal_time(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     index = index_of(world, draw.oracle.key)
@@ -268,18 +268,18 @@ async def test_the_reveal_goes_to_the_gateway_the_oracle_advertises_at_reveal_ti
     edit_oracle(world, index, gateway_url=f"http://moved.localnet.invalid{path}")
     asked: list[str] = []
 
-    async def record(request: httpx.Request) -> None:
+    async def record(request: httpx2.Request) -> None:
         asked.append(str(request.url))
 
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=world.app), event_hooks={"request": [record]}
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=world.app), event_hooks={"request": [record]}
     ) as moved:
         await reveal_and_finish(world, rpc, GatewayClient(moved, FAST, sleep=RecordingSleep()), draw)
     assert asked == [f"http://moved.localnet.invalid{path}/gateway/api/v1/randomness_reveal"]
 
 
 async def test_the_reveal_names_the_queue_of_the_randomness_account_not_the_configured_one(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     misconfigured = SwitchboardConfig(CONFIG.program_id, Pubkey.new_unique())
@@ -299,7 +299,7 @@ async def test_the_reveal_names_the_queue_of_the_randomness_account_not_the_conf
 async def test_the_first_reveal_waits_only_what_is_left_of_3s_after_the_commit(
     world: CrankWorld,
     rpc: RpcSession,
-    http: httpx.AsyncClient,
+    http: httpx2.AsyncClient,
     committed_ago: float | None,
     pauses: list[float],
 ) -> None:
@@ -319,7 +319,7 @@ async def test_the_first_reveal_waits_only_what_is_left_of_3s_after_the_commit(
 
 
 async def test_closing_the_randomness_account_returns_its_rent_to_the_authority(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient
 ) -> None:
     draw = await commit_draw(world, rpc, http)
     await reveal_and_finish(world, rpc, GatewayClient(http, FAST, sleep=RecordingSleep()), draw)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.support.crank_world import GATEWAY_URL, CrankWorld
@@ -27,12 +27,12 @@ def world() -> CrankWorld:
 
 
 @pytest.fixture
-async def http(world: CrankWorld) -> AsyncIterator[httpx.AsyncClient]:
+async def http(world: CrankWorld) -> AsyncIterator[httpx2.AsyncClient]:
     async with gateway_http(world.app) as client:
         yield client
 
 
-async def healthy_keys(http: httpx.AsyncClient, prefix: str = "") -> list[str]:
+async def healthy_keys(http: httpx2.AsyncClient, prefix: str = "") -> list[str]:
     answer = await http.get(f"{GATEWAY_URL}{prefix}/gateway/api/v1/healthy_oracles")
     assert answer.status_code == 200
     body = answer.json()
@@ -41,7 +41,7 @@ async def healthy_keys(http: httpx.AsyncClient, prefix: str = "") -> list[str]:
 
 
 async def test_every_oracle_has_its_own_gateway_path_and_all_report_the_healthy_ones(
-    world: CrankWorld, http: httpx.AsyncClient
+    world: CrankWorld, http: httpx2.AsyncClient
 ) -> None:
     keys = [str(oracle.key) for oracle in oracles(world).oracles]
     listed = await http.get(CONTROLS)
@@ -56,7 +56,7 @@ async def test_every_oracle_has_its_own_gateway_path_and_all_report_the_healthy_
 
 
 async def test_a_gateway_switched_down_answers_503_and_drops_out_of_the_health_reports(
-    world: CrankWorld, http: httpx.AsyncClient
+    world: CrankWorld, http: httpx2.AsyncClient
 ) -> None:
     changed = await http.post(f"{CONTROLS}/1", json={"down": True})
     assert changed.status_code == 200
@@ -69,7 +69,7 @@ async def test_a_gateway_switched_down_answers_503_and_drops_out_of_the_health_r
 
 
 async def test_too_early_answers_are_counted_down_then_a_malformed_request_is_a_400(
-    world: CrankWorld, http: httpx.AsyncClient
+    world: CrankWorld, http: httpx2.AsyncClient
 ) -> None:
     await http.post(f"{CONTROLS}/0", json={"too_early": 2})
     url = f"{GATEWAY_URL}/gateway/api/v1/randomness_reveal"
@@ -80,7 +80,7 @@ async def test_too_early_answers_are_counted_down_then_a_malformed_request_is_a_
 
 
 async def test_on_chain_fields_are_written_to_the_oracle_account(
-    world: CrankWorld, http: httpx.AsyncClient
+    world: CrankWorld, http: httpx2.AsyncClient
 ) -> None:
     now = world.chain.clock.unix_timestamp
     changed = await http.post(
@@ -119,7 +119,7 @@ async def test_on_chain_fields_are_written_to_the_oracle_account(
     ],
 )
 async def test_a_bad_control_request_is_refused_and_changes_nothing(
-    world: CrankWorld, http: httpx.AsyncClient, change: dict[str, object]
+    world: CrankWorld, http: httpx2.AsyncClient, change: dict[str, object]
 ) -> None:
     before = (await http.get(CONTROLS)).json()
     answer = await http.post(f"{CONTROLS}/0", json={"healthy": False, **change})
@@ -137,7 +137,7 @@ def test_python_m_localnet_serves_several_oracles_whose_failures_are_driven_over
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
-        with httpx.Client(base_url=url, timeout=5) as client:
+        with httpx2.Client(base_url=url, timeout=5) as client:
             listed = client.get("/localnet/switchboard/oracles").json()["oracles"]
             changed = client.post("/localnet/switchboard/oracles/2", json={"down": True})
             down = client.get("/oracle2/gateway/api/v1/test")

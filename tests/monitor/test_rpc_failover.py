@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -52,7 +52,7 @@ async def two_endpoints(
 async def tick(world: MonitorWorld, endpoints: RpcEndpoints, primary: Disturbance) -> TickReport:
     async with (
         two_endpoints(world, endpoints, primary) as rpc,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=world.app)) as http,
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=world.app)) as http,
     ):
         return await run_tick(
             rpc=rpc,

@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from sqlalchemy import func, select, update
@@ -173,7 +173,7 @@ class MonitorWorld(CrankWorld):
     ) -> TickReport:
         async with (
             self.rpc(app) as rpc,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway or self.app)) as http,
+            httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gateway or self.app)) as http,
         ):
             return await run_tick(
                 rpc=rpc,

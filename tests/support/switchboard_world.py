@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import httpx
+import httpx2
 from solana.rpc.models import TxOpts
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -43,9 +43,9 @@ async def submit(rpc: RpcSession, payer: Keypair, instructions: list[Instruction
     await rpc.send_raw_transaction(bytes(tx), TxOpts(skip_preflight=False))
 
 
-def gateway_http(app: ASGIApp) -> httpx.AsyncClient:
+def gateway_http(app: ASGIApp) -> httpx2.AsyncClient:
     """An HTTP client whose every request is answered by `app` in process (whatever the host)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app))
 
 
 @dataclass
@@ -82,7 +82,7 @@ async def unlocked_pool_with_randomness(world: CrankWorld, rpc: RpcSession) -> t
 
 
 async def commit_draw(
-    world: CrankWorld, rpc: RpcSession, http: httpx.AsyncClient, *, with_health: bool = True
+    world: CrankWorld, rpc: RpcSession, http: httpx2.AsyncClient, *, with_health: bool = True
 ) -> CommittedDraw:
     """Unlock, init, choose the oracle (asking the gateways unless told not to) and commit + request."""
     pool, randomness = await unlocked_pool_with_randomness(world, rpc)

@@ -1,27 +1,174 @@
-"""The DB-API connection our engines make: pg8000's own, except that COMMIT is one simple-protocol message.
+"""The DB-API connection our engines make: pg8000's own, with fewer waits for the server.
 
-pg8000's `commit()` sends COMMIT through the extended protocol as three exchanges, each ended by Sync and
-waited for (Parse; Describe with Bind; Execute), so every transaction paid three round trips to pgBouncer and
-PostgreSQL for a statement that has no parameters. A simple Query message does the same in one.
+Every wait is a round trip to pgBouncer and PostgreSQL while the pooled server connection is pinned to us, so
+it costs both the request's latency and the pool's throughput (docs/PERFORMANCE.md). pg8000 1.31 waits more
+often than the protocol needs; this subclass sends the same messages and reads the same answers, in fewer
+exchanges:
 
-Why this is safe behind pgBouncer in transaction mode (engine.py, transaction.py): the COMMIT is still
-explicit and still sent inside the open transaction, so the server connection is still pinned to us when it
-arrives; its ReadyForQuery (status idle) is what lets pgBouncer hand the server connection on, exactly as
-after the extended form; nothing is prepared and no session setting is touched. Everything else (BEGIN,
-statements, ROLLBACK) is pg8000's unchanged. bench/api_profile.py shows the COMMIT's share per request.
+- **A parameterized statement is one exchange, not three.** pg8000 sends Parse, waits; Describe, waits; Bind
+  and Execute, waits. Here Parse, Bind, Describe (of the portal), Execute and Sync go out together and the
+  answers are read in order up to ReadyForQuery, as the extended-query protocol allows (the server skips to
+  Sync after an error, so a failure anywhere still ends with one ErrorResponse and ReadyForQuery).
+  Parameters and results stay in text format, with the types the server infers, exactly as pg8000 sends them.
+- **BEGIN, and the transaction's own settings, travel with its first statement.** pg8000's cursor sends
+  `begin transaction` on its own and waits before every transaction's first statement, and transaction.py's
+  `SET LOCAL` timeouts waited once more. Here both are written, not sent (`write_in_transaction`); the next
+  exchange carries them, and their answers are read, in order, before that statement's. An error in one of
+  them is raised there, after every answer of the exchange is read.
+- **COMMIT and ROLLBACK are one simple Query message** each, not three extended exchanges.
+
+Why this is safe behind pgBouncer in transaction mode (engine.py, transaction.py): nothing is prepared under
+a name and no session setting is touched (the unnamed statement and portal end with the exchange); BEGIN,
+COMMIT and ROLLBACK are still explicit and in the same order, so the server connection is pinned by the
+BEGIN's ReadyForQuery and released by the COMMIT's, as before; the settings are `SET LOCAL`, as before.
+Errors are pg8000's own objects, so SQLAlchemy and transaction.py map them as before.
+tests/db/test_driver_round_trips.py counts the exchanges; bench/api_profile.py shows what they cost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pg8000.legacy
+from pg8000.converters import make_params
+from pg8000.core import Context
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+# pg8000's cursor opens every transaction with exactly this statement (pg8000/legacy.py, Cursor.execute).
+_PG8000_BEGIN = "begin transaction"
+
+# Protocol message codes and bodies (PostgreSQL's "Message Formats"); unnamed statement and portal throughout.
+_UNNAMED = b"\x00"
+_PARSE, _BIND, _DESCRIBE, _EXECUTE, _SYNC = b"P", b"B", b"D", b"E", b"S"
+_DESCRIBE_UNNAMED_PORTAL = b"P" + _UNNAMED
+_EXECUTE_ALL_ROWS = _UNNAMED + (0).to_bytes(4, "big")  # max rows 0: every row
+
+
+def _bind_body(params: Sequence[str | None], encoding: str) -> bytes:
+    # Portal and statement unnamed; 0 parameter format codes (all text); the values; 0 result format codes
+    # (all text, which is what pg8000's converters decode).
+    body = bytearray(_UNNAMED + _UNNAMED + b"\x00\x00" + len(params).to_bytes(2, "big"))
+    for value in params:
+        if value is None:
+            body += b"\xff\xff\xff\xff"  # length -1: NULL
+        else:
+            encoded = value.encode(encoding)
+            body += len(encoded).to_bytes(4, "big") + encoded
+    body += b"\x00\x00"
+    return bytes(body)
 
 
 class Pg8000Connection(pg8000.legacy.Connection):  # type: ignore[misc]
+    # Simple statements in the write buffer whose answers are not read yet, oldest first: the next exchange
+    # carries them and reads their answers before its own.
+    _written: tuple[str, ...] = ()
+
+    @property
+    def _in_transaction(self) -> bool:
+        # pg8000's cursor and rollback() ask this. A written BEGIN already opens the transaction, so a
+        # rollback after a failure before the first statement went out still sends ROLLBACK (with the BEGIN).
+        return bool(self._written) or bool(super()._in_transaction)
+
+    def write_in_transaction(self, statement: str) -> None:
+        """Write `statement` (simple protocol, no parameters, no rows wanted) into the current transaction,
+        opening it first if needed, without waiting: the next exchange carries it and raises its error, if
+        any. For a transaction's own settings (transaction.py), which never need their answer at once."""
+        self._ensure_open()
+        if not self._in_transaction:
+            self._write_simple(_PG8000_BEGIN)
+        self._write_simple(statement)
+
+    def execute_simple(self, statement: str) -> Any:
+        self._ensure_open()
+        if statement == _PG8000_BEGIN and not self._in_transaction:
+            self._write_simple(statement)
+            return Context(statement)
+        context = Context(statement)
+        self.send_QUERY(statement)
+        self._exchange(context)
+        return context
+
+    def execute_unnamed(
+        self, statement: str, vals: Sequence[Any] = (), oids: Sequence[int] = (), stream: Any = None
+    ) -> Any:
+        if stream is not None:  # COPY runs its own exchange: pg8000's, after the written statements
+            self._settle_written()
+            return super().execute_unnamed(statement, vals=vals, oids=oids, stream=stream)
+        self._ensure_open()
+        # Every message is built before any is written, so a value that cannot be sent (pg8000 cannot convert
+        # it, or it cannot be encoded) raises with nothing of this statement in the buffer.
+        encoding = self._client_encoding
+        parse = bytearray(_UNNAMED + statement.encode(encoding) + _UNNAMED + len(oids).to_bytes(2, "big"))
+        for oid in oids:
+            parse += (0 if oid == -1 else oid).to_bytes(4, "big", signed=True)  # -1 and 0: server infers
+        bind = _bind_body(make_params(self.py_types, vals), encoding)
+        context = Context(statement)
+        self._send_message(_PARSE, bytes(parse))
+        self._send_message(_BIND, bind)
+        self._send_message(_DESCRIBE, _DESCRIBE_UNNAMED_PORTAL)
+        self._send_message(_EXECUTE, _EXECUTE_ALL_ROWS)
+        self._send_message(_SYNC, b"")
+        self._exchange(context)
+        return context
+
     def commit(self) -> None:
-        # The same statement pg8000 sends, as one Query message: one round trip instead of three.
         self.execute_simple("commit")
+
+    def rollback(self) -> None:
+        if self._in_transaction:
+            self.execute_simple("rollback")
+
+    # pg8000's named prepared statements are not used by SQLAlchemy; if anything ever does use them, the
+    # written statements go out first so their exchanges read only their own answers.
+    def prepare_statement(self, statement: str, oids: Sequence[int] | None = None) -> Any:
+        self._settle_written()
+        return super().prepare_statement(statement, oids)
+
+    def execute_named(self, *args: Any) -> Any:
+        self._settle_written()
+        return super().execute_named(*args)
+
+    def _ensure_open(self) -> None:
+        if self._sock is None:
+            raise InterfaceError("connection is closed")
+
+    def _write_simple(self, statement: str) -> None:
+        self.send_QUERY(statement)
+        self._written += (statement,)
+
+    def _exchange(self, context: Any) -> None:
+        """Send everything written and read the answers: the written statements' first, then this one's."""
+        self._send_written()
+        self._read_answers(context)
+
+    def _settle_written(self) -> None:
+        if self._written:
+            self._send_written()
+            self._read_answers(None)
+
+    def _send_written(self) -> None:
+        try:
+            self._sock.flush()
+        except OSError as exc:
+            raise InterfaceError("network error") from exc
+
+    def _read_answers(self, context: Any | None) -> None:
+        first_error: Exception | None = None
+        written, self._written = self._written, ()
+        for statement in written:
+            try:
+                self.handle_messages(Context(statement))
+            except (DatabaseError, InterfaceError) as exc:
+                # Later answers are in the socket too: read them all, then raise the first error.
+                first_error = first_error or exc
+        if context is not None:
+            try:
+                self.handle_messages(context)
+            except (DatabaseError, InterfaceError) as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
 
 
 def make_pg8000_connection(

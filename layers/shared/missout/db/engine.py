@@ -52,7 +52,7 @@ def build_engine(plan: ConnectionPlan, settings: DatabaseSettings) -> Engine:
     )
     engine = create_engine(plan.url, connect_args=connect_args_for(plan, settings), **pool_options)
     guard_against_autocommit(engine)
-    event.listen(engine, "do_connect", make_pg8000_connection)  # COMMIT in one round trip (driver.py)
+    event.listen(engine, "do_connect", make_pg8000_connection)  # fewer round trips per statement (driver.py)
     event.listen(engine, "connect", lambda dbapi_connection, _record: read_timestamps_fast(dbapi_connection))
     return engine
 
@@ -60,10 +60,12 @@ def build_engine(plan: ConnectionPlan, settings: DatabaseSettings) -> Engine:
 def guard_against_autocommit(engine: Engine) -> None:
     """Refuse any statement on a connection switched to autocommit.
 
-    pg8000 sends Parse, Describe and Bind/Execute separated by Sync; outside BEGIN..COMMIT a transaction
-    pooler may route them to different server connections, which was measured to give errors and silently
-    wrong results. Inside a transaction the server connection stays pinned. This listener makes the rule a
-    hard failure instead of a code-review convention."""
+    pg8000's own connection sends Parse, Describe and Bind/Execute separated by Sync; outside BEGIN..COMMIT a
+    transaction pooler may route them to different server connections, which was measured to give errors and
+    silently wrong results. Ours (driver.py) sends them in one exchange, but a statement outside a transaction
+    would also run without the transaction's timeouts (transaction.py), so the rule stays: every statement
+    runs inside BEGIN..COMMIT, where the server connection stays pinned. This listener makes the rule a hard
+    failure instead of a code-review convention."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_autocommit(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

@@ -22,6 +22,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from missout.db.driver import Pg8000Connection
 from missout.db.engine import app_engine
 from missout.settings import DatabaseSettings, database_settings
 
@@ -119,6 +120,15 @@ def timeouts_sql(settings: DatabaseSettings) -> str:
     )
 
 
+def _apply_setup(conn: Connection, setup: str) -> None:
+    driver = conn.connection.driver_connection
+    if isinstance(driver, Pg8000Connection):
+        # Written with the BEGIN, sent with the block's first statement: no wait of its own (driver.py).
+        driver.write_in_transaction(setup)
+    else:
+        conn.exec_driver_sql(setup)
+
+
 @contextmanager
 def transaction(
     engine: Engine | None = None,
@@ -138,7 +148,7 @@ def transaction(
     setup = "; ".join(part for part in (characteristics, timeouts_sql(settings)) if part)
     try:
         with (engine or app_engine()).begin() as conn:
-            conn.exec_driver_sql(setup)
+            _apply_setup(conn, setup)
             yield conn
     except DBAPIError as exc:
         if is_unavailable(exc):

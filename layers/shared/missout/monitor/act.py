@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -50,23 +49,9 @@ from missout.chain.switchboard import (
 from missout.chain.token_accounts import missing_ata_creations
 from missout.lifecycle import Action, Decision
 from missout.monitor.read import PoolRead
+from missout.monitor.results import ActResult, Progress
 
 RemainingMs = Callable[[], int]
-
-
-class Progress(Enum):
-    DONE = "done"  # the chain moved (by us or someone else): read the pool again
-    LATER = "later"  # not now, through no fault (too early, in flight, another run holds it)
-    FAILED = "failed"  # counts towards back-off and `stuck`
-
-
-@dataclass(frozen=True, slots=True)
-class ActResult:
-    progress: Progress
-    crank: str | None = None  # the crank_intents action name
-    attempt: int | None = None
-    signature: str | None = None
-    error: str | None = None
 
 
 _PROGRESS_OF = {

@@ -1,28 +1,36 @@
 """Build one tick's collaborators inside the running event loop and run it (HTTP clients are bound to the
-loop that made them, so they live exactly as long as the tick)."""
+loop that made them, so they live exactly as long as the tick).
+
+The actor (instruction builders, Switchboard's gateway client, oracle choice, reveal, draw bundles) is built,
+and its modules imported, only when a pool of this tick has something to send: a tick with nothing due, the
+usual one on a quiet deployment, never loads them (tests/handlers/test_cold_start_imports.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
+import httpx2
 from solders.keypair import Keypair
 from sqlalchemy.engine import Engine
 
 from missout.chain.rpc import RpcSession
 from missout.chain.send import DurableSender, SendPolicy
-from missout.chain.switchboard import GatewayClient, GatewayHealthProbe, GatewayRetryPolicy, SwitchboardConfig
-from missout.chain.switchboard.gateway import Sleep
-from missout.monitor.act import Actor, ActorConfig
+from missout.chain.switchboard import SwitchboardConfig
 from missout.monitor.tick import Monitor, TickConfig, TickReport
+
+if TYPE_CHECKING:
+    from missout.chain.switchboard.gateway import GatewayRetryPolicy, Sleep
+    from missout.monitor.act import Actor
 
 
 async def run_tick(
     *,
     rpc: RpcSession,
-    gateway_http: httpx.AsyncClient,
+    gateway_http: httpx2.AsyncClient,
     dev: Keypair,
     randomness_secret: bytes,
     switchboard: SwitchboardConfig,
@@ -40,16 +48,23 @@ async def run_tick(
     sender = DurableSender(
         rpc, dev, remaining_ms, program_id=config.program_id, engine=engine, policy=send_policy
     )
-    # Newer gateways read the randomness account through the caller's endpoint when one is named
-    # (docs/switchboard.md): only a key-less public one from settings, never our own keyed RPC URLs.
-    gateway = GatewayClient(gateway_http, gateway_policy, rpc_url=reveal_rpc_url, sleep=gateway_sleep)
-    health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
-    actor = Actor(
-        rpc,
-        sender,
-        dev,
-        gateway,
-        ActorConfig(config.program_id, switchboard, randomness_secret),
-        health=health,
-    )
-    return await Monitor(engine, rpc, sender, actor, config, rng).tick(remaining_ms)
+
+    def make_actor() -> Actor:
+        from missout.chain.switchboard.gateway import GatewayClient
+        from missout.chain.switchboard.health import GatewayHealthProbe
+        from missout.monitor.act import Actor, ActorConfig
+
+        # Newer gateways read the randomness account through the caller's endpoint when one is named
+        # (docs/switchboard.md): only a key-less public one from settings, never our own keyed RPC URLs.
+        gateway = GatewayClient(gateway_http, gateway_policy, rpc_url=reveal_rpc_url, sleep=gateway_sleep)
+        health = GatewayHealthProbe(gateway_http) if probe_gateway_health else None
+        return Actor(
+            rpc,
+            sender,
+            dev,
+            gateway,
+            ActorConfig(config.program_id, switchboard, randomness_secret),
+            health=health,
+        )
+
+    return await Monitor(engine, rpc, sender, make_actor, config, rng).tick(remaining_ms)

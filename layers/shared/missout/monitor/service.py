@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-import httpx
+import httpx2
 from aws_lambda_powertools.metrics import MetricUnit
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -142,8 +142,9 @@ class MonitorService:
         config = tick_config(self.settings, self.holder, self.program_id, self.dev.pubkey())
         # Both clients belong to this tick's loop, and both use the process's one TLS context: a tick loads no
         # CA bundle (about 30 ms each). The gateway client thereby trusts the system's CAs, as the RPC clients
-        # do, instead of httpx's default (certifi's copy of the same public CAs).
-        async with self.rpc.session() as rpc, httpx.AsyncClient(verify=process_ssl_context()) as http:
+        # do. It is an httpx2 client, the library solana-py's client already loads: importing httpx as well
+        # cost the cold start 17-44 ms of CPU for a second copy of the same client (bench/ cold start).
+        async with self.rpc.session() as rpc, httpx2.AsyncClient(verify=process_ssl_context()) as http:
             if time.monotonic() - self._last_discovery >= self.settings.discover_every_seconds:
                 self._last_discovery = time.monotonic()
                 try:

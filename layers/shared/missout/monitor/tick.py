@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -26,14 +27,15 @@ from missout.chain.send import DurableSender
 from missout.db.tables import crank_intents, pool_payouts, pools
 from missout.db.transaction import transaction
 from missout.lifecycle import Action, Alert, Decision, LifecycleSettings, next_action
-from missout.monitor.act import Actor, ActResult, Progress
 from missout.monitor.backoff import BackoffPolicy
-from missout.monitor.payout_tx import PayoutUnreadable, find_payout_signature, read_payout
 from missout.monitor.read import PoolRead, Snapshot, read_pools
+from missout.monitor.results import ActResult, Progress
 from missout.observability import logger
 from missout.pools.due import DuePool, Verdict, lease_due_pools, release_pool
-from missout.pools.outcome import Payout, record_outcome
 from missout.pools.records import ChainPool, NotThisPool, record_pool_account_closed, sync_pool_from_chain
+
+if TYPE_CHECKING:
+    from missout.monitor.act import Actor
 
 RemainingMs = Callable[[], int]
 
@@ -84,19 +86,27 @@ class _PoolRun:
 
 
 class Monitor:
-    """The tick's collaborators, built once per tick by the caller (they live in one event loop)."""
+    """The tick's collaborators, built once per tick by the caller (they live in one event loop). The actor is
+    made by `make_actor` when the first pool has something to send, at most once per tick."""
 
     def __init__(
         self,
         engine: Engine | None,
         rpc: RpcSession,
         sender: DurableSender,
-        actor: Actor,
+        make_actor: Callable[[], Actor],
         config: TickConfig,
         rng: random.Random | None = None,
     ) -> None:
-        self._engine, self._rpc, self._sender, self._actor, self._config = engine, rpc, sender, actor, config
+        self._engine, self._rpc, self._sender, self._config = engine, rpc, sender, config
+        self._make_actor = make_actor
+        self._actor: Actor | None = None
         self._rng = rng or random.Random()
+
+    def _acting(self) -> Actor:
+        if self._actor is None:  # no await in between: concurrent pools of this tick share one actor
+            self._actor = self._make_actor()
+        return self._actor
 
     async def tick(self, remaining_ms: RemainingMs) -> TickReport:
         report = TickReport()
@@ -169,7 +179,7 @@ class Monitor:
             if decision.action is Action.RECORD_OUTCOME:
                 result = await self._record_outcome(due, read)
             elif decision.sends:
-                result = await self._actor.act(due.id, read, decision, clock.unix_timestamp, remaining_ms)
+                result = await self._acting().act(due.id, read, decision, clock.unix_timestamp, remaining_ms)
             else:
                 return run
             _log_action(due, decision, result)
@@ -214,7 +224,13 @@ class Monitor:
 
     async def _record_outcome(self, due: DuePool, read: PoolRead) -> ActResult:
         """Find the payout transaction (ours from its intent row, or anyone's from the pool's history), read
-        its token balance changes, and record everything in one transaction."""
+        its token balance changes, and record everything in one transaction.
+
+        The payout reader, the event codecs and the outcome's writer load here, on the first paid pool: most
+        ticks pay none (tests/monitor/test_handler_cold_paths.py)."""
+        from missout.monitor.payout_tx import PayoutUnreadable, find_payout_signature, read_payout
+        from missout.pools.outcome import Payout, record_outcome
+
         observed = read.observed
         assert observed is not None
         assert read.participants is not None

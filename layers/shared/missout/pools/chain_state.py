@@ -2,9 +2,12 @@
 together so a record is written from one consistent view (docs/program.md §2.1, §2.2).
 
 Two `getMultipleAccounts` calls: the pool first (its mint and vault are named inside it), then the mint, the
-vault and the mint's Metaplex metadata account. Each answer carries the slot it was read at; a view older than
-the transaction being recorded is refused (`ChainBehind`), so a lagging node can never make us record state
-from before the action we just verified.
+vault and the mint's Metaplex metadata account. A caller that already knows the mint and vault (a verified
+transaction names them) passes them as `expected`, and everything is read in one call; if the pool turns out
+to name another mint or vault (its address was re-used), the second call reads the right ones, so the answer
+never depends on the guess. Each answer carries the slot it was read at; a view older than the transaction
+being recorded is refused (`ChainBehind`), so a lagging node can never make us record state from before the
+action we just verified.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class ChainBehind(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class PoolChainState:
     address: Pubkey
-    slot: int  # the older of the two reads: everything here is at least this recent
+    slot: int  # the older of the reads: everything here is at least this recent
     pool: PoolAccount
     participants: ParticipantsAccount
     vault: Pubkey
@@ -50,11 +53,28 @@ class PoolChainState:
     mint: MintAccount
 
 
+@dataclass(frozen=True, slots=True)
+class PoolTokenKeys:
+    """The mint and vault a caller expects the pool to name."""
+
+    mint: Pubkey
+    vault: Pubkey
+
+
 async def read_pool_state(
-    rpc: RpcSession, program_id: Pubkey, address: Pubkey, *, min_slot: int = 0
+    rpc: RpcSession,
+    program_id: Pubkey,
+    address: Pubkey,
+    *,
+    min_slot: int = 0,
+    expected: PoolTokenKeys | None = None,
 ) -> PoolChainState:
     participants_key = find_participants_address(program_id, address)
-    slot_a, (pool_account, participants_account) = await _accounts(rpc, [address, participants_key], min_slot)
+    keys = [address, participants_key]
+    if expected is not None:
+        keys += [expected.mint, expected.vault, metaplex_metadata_address(expected.mint)]
+    slot_a, accounts = await _accounts(rpc, keys, min_slot)
+    pool_account, participants_account = accounts[0], accounts[1]
     if pool_account is None or pool_account.owner != program_id:
         raise NotAPool(f"{address} is not a pool account of {program_id}")
     try:
@@ -67,10 +87,12 @@ async def read_pool_state(
     if pool.pool_token is None:
         raise NotAPool(f"{address}: a seed-era pool without a vault field")
     vault = pool.pool_token
-    metaplex_key = metaplex_metadata_address(pool.mint)
-    slot_b, (mint_account, vault_account, metaplex_account) = await _accounts(
-        rpc, [pool.mint, vault, metaplex_key], min_slot
-    )
+    if expected is not None and (pool.mint, vault) == (expected.mint, expected.vault):
+        slot_b, (mint_account, vault_account, metaplex_account) = slot_a, accounts[2:]
+    else:
+        slot_b, (mint_account, vault_account, metaplex_account) = await _accounts(
+            rpc, [pool.mint, vault, metaplex_metadata_address(pool.mint)], min_slot
+        )
     if mint_account is None:
         raise NotAPool(f"{address}: its mint {pool.mint} does not exist")
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
 from sqlalchemy import func, select, text, update
@@ -22,10 +22,12 @@ from sqlalchemy.engine import Connection
 
 from missout.chain.accounts import ParticipantsAccount, PoolAccount, PoolStatus
 from missout.chain.addresses import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
-from missout.chain.events import WinnerSelectedEvent
 from missout.db.tables import activity, mints, participants, pool_payouts, pools, winner_totals
 from missout.pools.payability import unpayable_reason
 from missout.pools.status import CLOSED, db_status
+
+if TYPE_CHECKING:  # only the payout's callers build events (the monitor loads the event codecs on first use)
+    from missout.chain.events import WinnerSelectedEvent
 
 _ZERO_KEY = Pubkey.default()
 _TOKEN_PROGRAMS = {TOKEN_PROGRAM_ID: "spl-token", TOKEN_2022_PROGRAM_ID: "token-2022"}

@@ -43,7 +43,7 @@ from missout.chain.verify import (
 from missout.db.transaction import ConstraintViolation, transaction
 from missout.pools import records, reports
 from missout.pools.actions import Report as Report
-from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, read_pool_state
+from missout.pools.chain_state import ChainBehind, NotAPool, PoolChainState, PoolTokenKeys, read_pool_state
 from missout.pools.reports import Action, ActionRecord, LivePool
 from missout.pools.transient import once_more_if_unavailable
 from missout.wiring import ChainWiring
@@ -179,7 +179,13 @@ async def _prove(
         verified = await _verify_action(rpc, wiring, report, terms, wallet)
     if report.action is Action.CLAIM_RENT:
         return _Proven(verified, None, registration, live)
-    state = await read_pool_state(rpc, program.program_id, pool_key, min_slot=verified.slot)
+    state = await read_pool_state(
+        rpc,
+        program.program_id,
+        pool_key,
+        min_slot=verified.slot,
+        expected=PoolTokenKeys(verified.mint, verified.vault),  # one read, not two (chain_state.py)
+    )
     if live is not None and (str(state.pool.creator), state.pool.start_at) != (live.creator, live.start_time):
         # The record's pool was closed by claim_rent and the address re-used (docs/program.md §2.4) before
         # the monitor noticed: this report is about the new pool, which is registered like an unknown one.

@@ -1,6 +1,6 @@
 """RPC access with failover: `RpcEndpoints` (long-lived endpoint health) and `RpcSession` (per event loop).
 
-The exception types load with the package; the client half (solana-py, httpx, solders) loads on first use of
+The exception types load with the package; the client half (solana-py, httpx2, solders) loads on first use of
 one of its names. The API's problem handlers need `RpcError` at cold start, and only the routes that talk to
 the chain need the client, so importing the package must not cost every cold start the whole RPC stack.
 """

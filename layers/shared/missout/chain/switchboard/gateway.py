@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from solders.pubkey import Pubkey
 
 from missout.chain.switchboard.accounts import RandomnessAccount
@@ -136,13 +136,13 @@ def parse_reveal_response(body: object) -> RevealResponse:
 
 
 class GatewayClient:
-    """Reveal requests over one `httpx.AsyncClient` (owned by the caller: clients are bound to the event
+    """Reveal requests over one `httpx2.AsyncClient` (owned by the caller: clients are bound to the event
     loop that made them). `rpc_url` is the key-less public endpoint sent as the body's `rpc` field (None:
     left out); `sleep` is how every pause is taken (tests pass one that records instead of waiting)."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx2.AsyncClient,
         policy: GatewayRetryPolicy | None = None,
         *,
         rpc_url: str | None = None,
@@ -164,16 +164,16 @@ class GatewayClient:
         url = gateway_url.rstrip("/") + REVEAL_PATH
         timeout = self._policy.request_timeout_s
         try:
-            # httpx's own timeout covers network phases; the outer one also bounds in-process transports.
+            # httpx2's own timeout covers network phases; the outer one also bounds in-process transports.
             async with asyncio.timeout(timeout):
                 response = await self._http.post(
                     url, json=reveal_request_body(randomness, account, self._rpc_url), timeout=timeout
                 )
         except TimeoutError:
             raise GatewayUnavailable(f"{url}: no answer within {timeout}s") from None
-        except httpx.TimeoutException as exc:
+        except httpx2.TimeoutException as exc:
             raise GatewayUnavailable(f"{url}: {type(exc).__name__}") from None
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise GatewayUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
         status = response.status_code
         if status == 429 or status >= 500:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-import httpx
+import httpx2
 
 from missout.chain.switchboard.selection import (
     HealthAnswerInvalid,
@@ -24,9 +24,9 @@ DEFAULT_HEALTH_TIMEOUT_S = 3.0
 
 
 class GatewayHealthProbe:
-    """Health requests over one `httpx.AsyncClient` (owned by the caller, bound to its event loop)."""
+    """Health requests over one `httpx2.AsyncClient` (owned by the caller, bound to its event loop)."""
 
-    def __init__(self, http: httpx.AsyncClient, timeout_s: float = DEFAULT_HEALTH_TIMEOUT_S) -> None:
+    def __init__(self, http: httpx2.AsyncClient, timeout_s: float = DEFAULT_HEALTH_TIMEOUT_S) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         self._http = http
@@ -41,7 +41,7 @@ class GatewayHealthProbe:
             if response.status_code != 200:
                 return None
             return parse_healthy_oracles(response.json())
-        except (TimeoutError, httpx.HTTPError, ValueError, HealthAnswerInvalid):
+        except (TimeoutError, httpx2.HTTPError, ValueError, HealthAnswerInvalid):
             return None
 
     async def collect(self, gateway_urls: Iterable[str]) -> HealthIndex:

@@ -1,0 +1,242 @@
+"""missout.db.driver through real pgBouncer in transaction mode: fewer exchanges with the server, and the same
+answers, errors and transaction states as pg8000's own connection.
+
+An exchange is one flush of the client's write buffer followed by reading the answers: one wait for the
+server. The tests count them on the connection's socket file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pg8000.legacy
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+
+from missout.db import app_engine, transaction
+from missout.db.driver import Pg8000Connection
+from missout.settings import database_settings
+from tests.support.database import TestDatabase
+
+
+class _CountedSocket:
+    """The connection's buffered socket file, counting exchanges: a flush followed by reading an answer (the
+    flush of a closing connection's Terminate waits for nothing and is not one)."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self._wrapped = wrapped
+        self._sent = False
+        self.exchanges = 0
+
+    def flush(self) -> None:
+        self._sent = True
+        self._wrapped.flush()
+
+    def read(self, size: int) -> bytes:
+        if self._sent:
+            self._sent = False
+            self.exchanges += 1
+        data: bytes = self._wrapped.read(size)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
+@pytest.fixture
+def driver(app_database: TestDatabase) -> Iterator[Pg8000Connection]:
+    """A DB-API connection made by the app's engine (through pgBouncer), its socket counted."""
+    raw = app_engine().raw_connection()
+    connection = raw.driver_connection
+    assert isinstance(connection, Pg8000Connection)
+    connection._sock = _CountedSocket(connection._sock)
+    yield connection
+    raw.close()
+
+
+@pytest.fixture
+def probe_table(direct_engine: Engine) -> Iterator[str]:
+    with direct_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE driver_probe (n int PRIMARY KEY, amount numeric, note text)"))
+    yield "driver_probe"
+    with direct_engine.begin() as conn:
+        conn.execute(text("DROP TABLE driver_probe"))
+
+
+def _exchanges(connection: Pg8000Connection) -> int:
+    counted = connection._sock
+    assert isinstance(counted, _CountedSocket)
+    return counted.exchanges
+
+
+def test_a_transaction_waits_once_per_statement_with_begin_riding_on_the_first(
+    driver: Pg8000Connection, probe_table: str
+) -> None:
+    cursor = driver.cursor()
+    cursor.execute("SET LOCAL statement_timeout = 5000")  # simple; carries the BEGIN
+    cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (1, Decimal("12345678901234567890"), "é"))
+    cursor.execute("SELECT n, amount, note FROM driver_probe WHERE n = %s", (1,))
+    assert cursor.fetchall() == ([1, Decimal("12345678901234567890"), "é"],)
+    driver.commit()
+    # pg8000's own connection waits 9 times here: BEGIN, SET, 3 per parameterized statement, 3 for COMMIT.
+    assert _exchanges(driver) == 4
+    assert driver._transaction_status == b"I"
+
+
+def test_rollback_is_one_exchange_and_undoes_the_transaction(
+    driver: Pg8000Connection, probe_table: str, direct_engine: Engine
+) -> None:
+    cursor = driver.cursor()
+    cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (2, 1, None))
+    driver.rollback()
+    assert _exchanges(driver) == 2
+    assert driver._transaction_status == b"I"
+    with direct_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "params", "code"),
+    [
+        ("SELEC %s", (1,), "42601"),  # fails at Parse
+        ("SELECT %s::int", ("not a number",), "22P02"),  # fails at Bind
+        ("SELECT 1 / %s", (0,), "22012"),  # fails at Execute
+    ],
+)
+def test_an_error_anywhere_in_the_exchange_raises_it_and_leaves_the_connection_in_step(
+    driver: Pg8000Connection, statement: str, params: tuple[Any, ...], code: str
+) -> None:
+    cursor = driver.cursor()
+    with pytest.raises(pg8000.dbapi.ProgrammingError) as raised:
+        cursor.execute(statement, params)  # the first statement: the written BEGIN goes with it
+    assert raised.value.args[0]["C"] == code
+    assert driver._transaction_status == b"E"  # the BEGIN's answer was read; the transaction failed after it
+    with pytest.raises(pg8000.dbapi.ProgrammingError) as aborted:
+        cursor.execute("SELECT %s", (1,))
+    assert aborted.value.args[0]["C"] == "25P02"  # in failed transaction: the server, not a stale answer
+    driver.rollback()
+    cursor.execute("SELECT %s::int + 1", (41,))  # every answer so far was read: the next one is this one's
+    assert cursor.fetchall() == ([42],)
+    driver.commit()
+    assert driver._transaction_status == b"I"
+
+
+def test_a_value_the_driver_cannot_send_leaves_nothing_half_written(driver: Pg8000Connection) -> None:
+    cursor = driver.cursor()
+    with pytest.raises(UnicodeEncodeError):
+        # A lone surrogate (JSON can carry one) cannot be encoded: refused before any message is written.
+        # pg8000's own connection has sent Parse and Describe by then and leaves the Describe's answer unread.
+        cursor.execute("SELECT %s, %s", ("fine", "\ud800"))
+    assert driver._in_transaction  # the BEGIN is written: the transaction counts as open
+    driver.rollback()  # carries the BEGIN and ends it
+    assert driver._transaction_status == b"I"
+    assert _exchanges(driver) == 1  # the written BEGIN went out with the ROLLBACK
+    cursor.execute("SELECT %s", ("still in step",))
+    assert cursor.fetchall() == (["still in step"],)
+    driver.commit()
+
+
+def test_answers_match_pg8000s_own_connection_value_for_value(
+    driver: Pg8000Connection, test_database: TestDatabase
+) -> None:
+    statement = (
+        "SELECT %s::bigint, %s::numeric, %s::text, %s::boolean, %s::timestamptz, %s::bytea, "
+        "%s::int[], %s::text IS NULL, generate_series(1, %s)"
+    )
+    params = (
+        2**62,
+        Decimal("-0.000000001"),
+        "ünïcode ✓",
+        True,
+        datetime(2026, 12, 2, 7, 30, 15, 123456, tzinfo=UTC),
+        b"\x00\xffbytes",
+        [1, None, 3],
+        None,
+        3,
+    )
+    url = make_url(test_database.direct_url)
+    stock = pg8000.legacy.Connection(
+        user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
+    )
+    try:
+        expected_cursor = stock.cursor()
+        expected_cursor.execute(statement, params)
+        expected = expected_cursor.fetchall()
+        expected_description = expected_cursor.description
+        stock.rollback()
+    finally:
+        stock.close()
+    cursor = driver.cursor()
+    cursor.execute(statement, params)
+    assert cursor.fetchall() == expected
+    assert cursor.description == expected_description
+    assert cursor.rowcount == 3
+    driver.rollback()
+
+
+def test_rowcounts_and_statements_without_rows(driver: Pg8000Connection, probe_table: str) -> None:
+    cursor = driver.cursor()
+    cursor.execute("INSERT INTO driver_probe SELECT g, g, NULL FROM generate_series(1, %s) g", (5,))
+    assert cursor.rowcount == 5
+    assert cursor.description is None
+    cursor.execute("UPDATE driver_probe SET note = %s WHERE n > %s", ("x", 2))
+    assert cursor.rowcount == 3
+    driver.commit()
+
+
+def test_the_app_transaction_reads_its_own_writes_through_the_pooler(
+    app_database: TestDatabase, probe_table: str
+) -> None:
+    for n in range(4):  # pgBouncer hands the same server connection back between them
+        with transaction() as conn:
+            conn.execute(text("INSERT INTO driver_probe VALUES (:n, :n, 'p')"), {"n": n})
+            seen = conn.execute(text("SELECT count(*) FROM driver_probe WHERE n <= :n"), {"n": n})
+            assert seen.scalar_one() == n + 1
+
+
+@pytest.fixture
+def counted_app_engine(app_database: TestDatabase) -> Iterator[list[_CountedSocket]]:
+    """Every connection the app's engine makes from now on, its socket counted from its first statement."""
+    sockets: list[_CountedSocket] = []
+
+    def count(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection._sock = _CountedSocket(dbapi_connection._sock)
+        sockets.append(dbapi_connection._sock)
+
+    event.listen(app_engine(), "connect", count)
+    yield sockets
+    event.remove(app_engine(), "connect", count)
+
+
+def test_the_transactions_settings_and_begin_ride_on_its_first_statement(
+    counted_app_engine: list[_CountedSocket],
+) -> None:
+    with transaction() as conn:  # the engine's first connection also runs SQLAlchemy's dialect set-up
+        conn.execute(text("SELECT 1"))
+    counted_app_engine.clear()
+    with transaction() as conn:
+        timeout = conn.execute(
+            text("SELECT setting FROM pg_settings WHERE name = :n"), {"n": "statement_timeout"}
+        )
+        assert timeout.scalar_one() == str(database_settings().statement_timeout_ms)  # the SET LOCAL applied
+    # One exchange for BEGIN, the SET LOCALs and the SELECT, one for COMMIT; pg8000's own would make 7.
+    assert [socket.exchanges for socket in counted_app_engine] == [2]
+
+
+def test_an_error_in_a_written_statement_is_raised_by_the_next_exchange_which_reads_all_its_answers(
+    driver: Pg8000Connection,
+) -> None:
+    driver.write_in_transaction("SET LOCAL no_such_setting = 1")
+    assert _exchanges(driver) == 0  # written, not sent
+    cursor = driver.cursor()
+    with pytest.raises(pg8000.dbapi.ProgrammingError) as raised:
+        cursor.execute("SELECT %s", (1,))
+    assert raised.value.args[0]["C"] == "42704"  # the SET's error, not the SELECT's "transaction aborted"
+    assert _exchanges(driver) == 1
+    driver.rollback()
+    cursor.execute("SELECT %s::int", (2,))  # in step: this exchange reads its own answer
+    assert cursor.fetchall() == ([2],)
+    driver.commit()
