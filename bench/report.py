@@ -132,6 +132,7 @@ def performance_markdown(result: dict[str, Any]) -> str:
             f"make bench  # every figure but the long tier ({result['duration_s']:.0f} s last run)",
             "make bench-long  # the long tier only, merged into latest.json (monitor over 1,000 pools)",
             ".venv/bin/python -m bench.run --only storm  # one family, to bench/results/partial.json",
+            ".venv/bin/python -m bench.storm_processes  # the storm's clients in 1 process against 2",
             ".venv/bin/python bench/db_roundtrip.py  # the older scripts still run alone",
             "```",
             "",

@@ -22,7 +22,7 @@ from missout.db.engine import build_engine
 from missout.db.transaction import DatabaseUnavailable, transaction
 from missout.settings import DatabaseSettings
 from tests.reliability.servers import free_port
-from tests.reliability.workload import JoinPlan, Tally, attempt_join, audit, run_load, seed_pools
+from tests.reliability.workload import JoinPlan, Lane, Tally, attempt_join, audit, run_load, seed_pools
 from tests.support.database import TestDatabase
 
 
@@ -76,7 +76,7 @@ def _load_with_fault(
     pool_ids = seed_pools(direct_engine, pools)
     settings = DatabaseSettings(url=pooler.url, pgbouncer="true", connect_timeout_s=5)
     engine = build_engine(plan_connection(pooler.url, pgbouncer="true"), settings)
-    plan = JoinPlan(direct_engine, pool_ids)
+    plan = JoinPlan(direct_engine, Lane(tuple(pool_ids)))
     restored_at = [0.0]
 
     def inject() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from missout.db import app_engine
 from missout.db.tables import activity, participants, pools, used_signatures
 from missout.settings import database_settings
-from tests.reliability.workload import ENTRY, JoinPlan, Tally, attempt_join, audit, seed_pools
+from tests.reliability.workload import ENTRY, JoinPlan, Lane, Tally, attempt_join, audit, seed_pools
 from tests.support.database import TestDatabase
 
 
@@ -28,7 +28,7 @@ def test_joins_recorded_out_of_chain_order_end_with_the_chains_seats(
     app_database: TestDatabase, direct_engine: Engine
 ) -> None:
     (pool_id,) = seed_pools(direct_engine, 1)
-    plan = JoinPlan(direct_engine, [pool_id])
+    plan = JoinPlan(direct_engine, Lane((pool_id,)))
     first, second, third = plan.next(), plan.next(), plan.next()
     tally = Tally()
     # The third report commits first; the first one's report fails (its seat is on chain all the same).
@@ -59,7 +59,7 @@ def test_the_audit_sees_half_written_lost_and_drifted_records(
     app_database: TestDatabase, direct_engine: Engine
 ) -> None:
     pool_a, pool_b = seed_pools(direct_engine, 2)
-    plan = JoinPlan(direct_engine, [pool_a, pool_b])
+    plan = JoinPlan(direct_engine, Lane((pool_a, pool_b)))
     joins = [plan.next() for _ in range(4)]
     tally = Tally()
     for join in joins:

@@ -9,6 +9,9 @@ on a known pool (`missout.pools.reporting`): the replay guard and the activity r
 verification itself is left out: it is chain round trips and signature checks, while the storm measures the
 database side (the verifier has its own figures and its own reliability test, `test_rpc_faults.py`).
 
+A load may be spread over processes (`client_processes.py`): each takes one `Lane` of the seeded pools, with a
+model chain of its own and join numbers no other lane uses, and its `Tally` is plain values that add up.
+
 `audit` then reads everything back over the direct URL and counts, per attempted join, whether all of its
 rows are there, none are, or only some (half-written: must never happen), and whether every pool's counters
 still equal its seats. A join whose report failed keeps its seat (the chain has it; the next sync writes
@@ -166,20 +169,43 @@ class ModelChain:
             )
 
 
-class JoinPlan:
-    """Hands out joins spread over the seeded pools (consecutive joins hit different pools, as many players
-    joining many pools would), thread-safe. Every join has a wallet and a signature of its own, and has
-    landed on the model chain before it is handed out."""
+@dataclass(frozen=True)
+class Lane:
+    """One share of a seeded set-up, for one process of a load spread over several: its own pools (so its
+    own model chain sees every join on them) and its own join numbers, `index`, `index + count`, ... (so its
+    wallets and signatures collide with no other lane's, on the replay guard or anywhere else)."""
 
-    def __init__(self, engine: Engine, pool_ids: Sequence[int]) -> None:
-        self._pool_ids = list(pool_ids)
+    pool_ids: tuple[int, ...]
+    index: int = 0
+    count: int = 1
+
+
+def split_lanes(pool_ids: Sequence[int], count: int) -> list[Lane]:
+    """`count` lanes over `pool_ids`: every pool in exactly one lane, the lanes' sizes within one."""
+    if count < 1:
+        raise ValueError("at least one lane")
+    if len(pool_ids) < count:
+        raise ValueError(f"{len(pool_ids)} pools cannot make {count} lanes")
+    return [Lane(tuple(pool_ids[i::count]), i, count) for i in range(count)]
+
+
+class JoinPlan:
+    """Hands out joins spread over the lane's pools (consecutive joins hit different pools, as many players
+    joining many pools would), thread-safe. Every join has a wallet and a signature of its own, and has
+    landed on the model chain before it is handed out. One plan per process: its model chain starts from the
+    seeded state (the creator's seat only), so no other plan may join the same pools."""
+
+    def __init__(self, engine: Engine, lane: Lane) -> None:
+        self._pool_ids = list(lane.pool_ids)
+        self._lane = lane
         self._counter = itertools.count()
-        self.chain = ModelChain(engine, pool_ids)
+        self.chain = ModelChain(engine, lane.pool_ids)
 
     def next(self) -> Join:
         # A pool that fills up makes `land_join` raise PoolFull, counted as an error.
-        n = next(self._counter)
-        pool_id = self._pool_ids[n % len(self._pool_ids)]
+        k = next(self._counter)
+        n = self._lane.index + self._lane.count * k  # the lane's own numbers: no other lane has them
+        pool_id = self._pool_ids[k % len(self._pool_ids)]
         wallet = key(_WALLET_KEY_BASE + n)
         return Join(
             number=n,
@@ -222,12 +248,13 @@ def attempt_join(join: Join, engine: Engine, settings: DatabaseSettings) -> Outc
 
 @dataclass
 class Tally:
-    """Answers given to clients, with the joins each answer was for."""
+    """Answers given to clients, by the signature of the join each answer was for: plain values, so a
+    process can hand its tally to another and tallies add up (`merged`)."""
 
-    committed: list[Join] = field(default_factory=list)
-    unavailable: list[Join] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # anything else: a 500 in the API
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)  # of every committed or unavailable answer
     committed_at: list[float] = field(default_factory=list)  # perf_counter() when each commit returned
 
     @property
@@ -238,10 +265,23 @@ class Tally:
         now = time.perf_counter()
         self.latencies_ms.append((now - started) * 1000)
         if outcome == "committed":
-            self.committed.append(join)
+            self.committed.append(join.signature)
             self.committed_at.append(now)
         else:
-            self.unavailable.append(join)
+            self.unavailable.append(join.signature)
+
+    @classmethod
+    def merged(cls, tallies: Iterable[Tally]) -> Tally:
+        # perf_counter() is CLOCK_MONOTONIC, one clock for every process of the machine, so the commit
+        # times of several processes are comparable.
+        total = cls()
+        for part in tallies:
+            total.committed += part.committed
+            total.unavailable += part.unavailable
+            total.errors += part.errors
+            total.latencies_ms += part.latencies_ms
+            total.committed_at += part.committed_at
+        return total
 
 
 @dataclass(frozen=True)
@@ -279,7 +319,7 @@ def _present(conn: Connection, signatures: list[str]) -> dict[str, tuple[bool, b
     return {s: (s in guard, s in seat, s in line) for s in signatures}
 
 
-def _chunks(items: list[Join], size: int = 2_000) -> Iterable[list[Join]]:
+def _chunks(items: list[str], size: int = 2_000) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -307,9 +347,9 @@ def inconsistent_pools(conn: Connection, pool_ids: Sequence[int]) -> int:
 def audit(direct: Engine, tally: Tally, pool_ids: Sequence[int]) -> Audit:
     counts = {"committed": 0, "failed_cleanly": 0, "committed_after_503": 0, "lost": 0, "half": 0}
     with direct.connect() as conn:
-        for answer, joins in (("committed", tally.committed), ("unavailable", tally.unavailable)):
-            for chunk in _chunks(joins):
-                for rows in _present(conn, [j.signature for j in chunk]).values():
+        for answer, signatures in (("committed", tally.committed), ("unavailable", tally.unavailable)):
+            for chunk in _chunks(signatures):
+                for rows in _present(conn, chunk).values():
                     if any(rows) and not all(rows):
                         counts["half"] += 1
                     elif answer == "committed":
@@ -329,6 +369,50 @@ def audit(direct: Engine, tally: Tally, pool_ids: Sequence[int]) -> Audit:
     )
 
 
+class Load:
+    """`clients` threads, each sending joins back to back (one short-lived connection per request, as a
+    Lambda instance behind pgBouncer does) from `start` until the deadline it is given. The threads exist
+    and wait from construction on, so that starting them costs the load nothing and all start together:
+    the first wave is a real storm."""
+
+    def __init__(self, engine: Engine, settings: DatabaseSettings, plan: JoinPlan, clients: int) -> None:
+        self.tally = Tally()
+        self._lock = threading.Lock()
+        self._start = threading.Barrier(clients + 1)
+        self._deadline = 0.0
+        self._engine, self._settings, self._plan = engine, settings, plan
+        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(clients)]
+        for thread in self._threads:
+            thread.start()
+
+    def _client(self) -> None:
+        self._start.wait()
+        while time.perf_counter() < self._deadline:
+            started = time.perf_counter()
+            try:
+                join = self._plan.next()
+                outcome = attempt_join(join, self._engine, self._settings)
+            except Exception as exc:  # a 500 in the API: counted, never hidden
+                with self._lock:
+                    self.tally.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            with self._lock:
+                self.tally.record(join, outcome, started)
+            if outcome == "unavailable":
+                time.sleep(RETRY_PAUSE_S)
+
+    def start(self, deadline: float) -> None:
+        """Release every client; each sends requests until `deadline` (a perf_counter() value), then
+        finishes the one in flight."""
+        self._deadline = deadline
+        self._start.wait()
+
+    def finish(self) -> Tally:
+        for thread in self._threads:
+            thread.join()
+        return self.tally
+
+
 def run_load(
     engine: Engine,
     settings: DatabaseSettings,
@@ -338,37 +422,10 @@ def run_load(
     duration_s: float,
     meanwhile: Callable[[], None] | None = None,
 ) -> Tally:
-    """`clients` threads, each sending joins back to back (one short-lived connection per request, as a
-    Lambda instance behind pgBouncer does) until `duration_s` has passed; `meanwhile` runs on the calling
-    thread during the load (a fault to inject). All start together, so the first wave is a real storm."""
-    tally = Tally()
-    lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
-    deadline = [0.0]
-
-    def client() -> None:
-        start.wait()
-        while time.perf_counter() < deadline[0]:
-            started = time.perf_counter()
-            try:
-                join = plan.next()
-                outcome = attempt_join(join, engine, settings)
-            except Exception as exc:  # a 500 in the API: counted, never hidden
-                with lock:
-                    tally.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-                continue
-            with lock:
-                tally.record(join, outcome, started)
-            if outcome == "unavailable":
-                time.sleep(RETRY_PAUSE_S)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.perf_counter() + duration_s
-    start.wait()
+    """A `Load` of `clients` for `duration_s` from now; `meanwhile` runs on the calling thread during the
+    load (a fault to inject)."""
+    load = Load(engine, settings, plan, clients)
+    load.start(time.perf_counter() + duration_s)
     if meanwhile is not None:
         meanwhile()
-    for thread in threads:
-        thread.join()
-    return tally
+    return load.finish()
