@@ -32,7 +32,7 @@ from typing import Any
 
 import pg8000.legacy
 from pg8000.converters import make_params
-from pg8000.core import Context
+from pg8000.core import Context, _flush
 from pg8000.exceptions import DatabaseError, InterfaceError
 
 # pg8000's cursor opens every transaction with exactly this statement (pg8000/legacy.py, Cursor.execute).
@@ -139,30 +139,23 @@ class Pg8000Connection(pg8000.legacy.Connection):  # type: ignore[misc]
 
     def _exchange(self, context: Any) -> None:
         """Send everything written and read the answers: the written statements' first, then this one's."""
-        self._send_written()
-        self._read_answers(context)
+        _flush(self._sock)
+        self._read_answers([*self._written_contexts(), context])
 
     def _settle_written(self) -> None:
         if self._written:
-            self._send_written()
-            self._read_answers(None)
+            _flush(self._sock)
+            self._read_answers(self._written_contexts())
 
-    def _send_written(self) -> None:
-        try:
-            self._sock.flush()
-        except OSError as exc:
-            raise InterfaceError("network error") from exc
-
-    def _read_answers(self, context: Any | None) -> None:
-        first_error: Exception | None = None
+    def _written_contexts(self) -> list[Any]:
         written, self._written = self._written, ()
-        for statement in written:
-            try:
-                self.handle_messages(Context(statement))
-            except (DatabaseError, InterfaceError) as exc:
-                # Later answers are in the socket too: read them all, then raise the first error.
-                first_error = first_error or exc
-        if context is not None:
+        return [Context(statement) for statement in written]
+
+    def _read_answers(self, contexts: list[Any]) -> None:
+        """Read each context's answers in order; raise the first error once every answer is read (later
+        answers are in the socket too, and the next exchange must find only its own)."""
+        first_error: Exception | None = None
+        for context in contexts:
             try:
                 self.handle_messages(context)
             except (DatabaseError, InterfaceError) as exc:
