@@ -240,3 +240,111 @@ def test_an_error_in_a_written_statement_is_raised_by_the_next_exchange_which_re
     cursor.execute("SELECT %s::int", (2,))  # in step: this exchange reads its own answer
     assert cursor.fetchall() == ([2],)
     driver.commit()
+
+
+def test_a_written_statement_travels_with_the_commit_and_its_answer_is_kept(driver: Pg8000Connection) -> None:
+    answer = driver.write_in_transaction("SELECT 41 + 1 AS n, 'kept' AS note")
+    assert _exchanges(driver) == 0  # BEGIN and the SELECT are written, not sent
+    driver.commit()
+    assert _exchanges(driver) == 1  # one wait for BEGIN, the SELECT and the COMMIT
+    assert driver.answer_of(answer).rows == [[42, "kept"]]
+    assert _exchanges(driver) == 1  # already answered: nothing more is sent
+    assert driver._transaction_status == b"I"
+
+
+def test_asking_for_a_written_statements_answer_sends_it_then(driver: Pg8000Connection) -> None:
+    answer = driver.write_in_transaction("SELECT 7")
+    assert driver.answer_of(answer).rows == [[7]]
+    assert _exchanges(driver) == 1
+    assert driver._transaction_status == b"T"  # still open: only what was written went out
+    driver.commit()
+    assert _exchanges(driver) == 2
+
+
+def test_a_written_statement_that_fails_is_raised_by_the_commit_and_nothing_is_committed(
+    driver: Pg8000Connection, probe_table: str, direct_engine: Engine
+) -> None:
+    cursor = driver.cursor()
+    cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (9, 1, "undone"))
+    driver.write_in_transaction("SELECT 1 / 0")
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised:  # commit() raises it unmapped, as pg8000's does
+        driver.commit()
+    # The statement's own error, not the COMMIT's: past a failed statement PostgreSQL answers COMMIT with a
+    # ROLLBACK and no error, so a driver that raised only the COMMIT's would report a commit that undid all.
+    assert raised.value.args[0]["C"] == "22012"
+    assert driver._transaction_status == b"I"
+    with direct_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
+    cursor.execute("SELECT %s::int", (3,))  # in step
+    assert cursor.fetchall() == ([3],)
+    driver.commit()
+
+
+def test_a_read_routes_count_rides_with_the_commit(counted_app_engine: list[_CountedSocket]) -> None:
+    from missout.ratelimit import Limit, count_hits_later
+
+    with transaction() as conn:
+        conn.execute(text("SELECT 1"))
+    counted_app_engine.clear()
+    with transaction() as conn:
+        assert conn.execute(text("SELECT CAST(:n AS int)"), {"n": 5}).scalar_one() == 5
+        pending = count_hits_later(conn, [Limit("ip", "192.0.2.77", 100, 60)])
+    # BEGIN, the SET LOCALs and the SELECT; then the count and the COMMIT: the count has no wait of its own.
+    assert [socket.exchanges for socket in counted_app_engine] == [2]
+    (state,) = pending.states()
+    assert (state.limit.value, state.hits) == ("192.0.2.77", 1)
+
+
+PARAMSTYLE_TEXTS = (
+    "SELECT 1",
+    "SELECT %s, %s::int, '%s' AS literal_kept, \"col%s\" FROM t WHERE a = %s -- %s in a comment\nAND b = %s",
+    "SELECT E'it\\'s %s', $$ %s $$, 100 %% 7, %s",
+    "INSERT INTO t (a, b) VALUES (%s, %s) ON CONFLICT (a) DO UPDATE SET b = t.b + %s RETURNING t.a",
+    "SELECT ?, ':name', :1",
+    "SELECT ünï %s 鍵",
+)
+
+
+@pytest.mark.parametrize("style", ["format", "qmark", "numeric", "named", "pyformat"])
+@pytest.mark.parametrize("text_", PARAMSTYLE_TEXTS)
+def test_cached_placeholder_conversion_equals_pg8000s(style: str, text_: str) -> None:
+    from pg8000.dbapi import convert_paramstyle
+
+    from missout.db.driver import convert_paramstyle_cached
+
+    args: Any = {"name": 1, "1": 2} if style in {"named", "pyformat"} else (1, 2, 3)
+    try:
+        expected: Any = convert_paramstyle(style, text_, args)
+    except Exception as exc:  # the same refusal is what is compared
+        expected = (type(exc), str(exc))
+    for _ in range(2):  # the second answer comes from the cache for the values-unchanged styles
+        try:
+            got: Any = convert_paramstyle_cached(style, text_, args)
+        except Exception as exc:
+            got = (type(exc), str(exc))
+        assert got == expected
+
+
+def test_a_refused_text_is_refused_every_time() -> None:
+    from pg8000.exceptions import InterfaceError
+
+    from missout.db.driver import convert_paramstyle_cached
+
+    for _ in range(2):
+        with pytest.raises(InterfaceError, match="Only %s and %% are supported"):
+            convert_paramstyle_cached("format", "SELECT %d", (1,))
+
+
+def test_pg8000s_cursor_converts_each_text_once(driver: Pg8000Connection) -> None:
+    from missout.db import driver as driver_module
+
+    assert pg8000.legacy.convert_paramstyle is driver_module.convert_paramstyle_cached
+    statement = "SELECT %s::int + %s::int AS a_text_only_this_test_sends"
+    before = driver_module._converted_text.cache_info()
+    cursor = driver.cursor()
+    for n in range(3):
+        cursor.execute(statement, (n, 1))
+        assert cursor.fetchall() == ([n + 1],)
+    after = driver_module._converted_text.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    driver.commit()

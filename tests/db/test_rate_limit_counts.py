@@ -1,4 +1,4 @@
-"""`count_hits` through pgBouncer: the keys and windows are formatted into its statement (one round trip), so
+"""`count_hits` through pgBouncer: the keys and windows are formatted into its statement (simple protocol), so
 any key, however hostile its text, must be counted under exactly itself; hits add up per key and window, and
 each state comes back in the order asked with its own window's start and reset."""
 
@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from missout.db import transaction
 from missout.db.tables import rate_limit_hits
-from missout.ratelimit import Limit, LimitState, count_hits
+from missout.ratelimit import Limit, LimitState, count_hits, count_hits_later
 from tests.support.database import TestDatabase
 
 HOSTILE_VALUES = (
@@ -58,3 +60,32 @@ def test_states_follow_the_order_asked_each_in_its_own_window(app_database: Test
         assert start <= after
         assert start + state.limit.window_s >= before
         assert 1 <= state.reset_in_s <= state.limit.window_s
+
+
+def test_a_count_written_last_is_committed_with_the_block_and_fails_it_whole(
+    app_database: TestDatabase, direct_engine: Engine
+) -> None:
+    ip = Limit("ip", "198.51.100.8", 100, 60)
+    with transaction() as conn:
+        pending = count_hits_later(conn, [ip])
+    (state,) = pending.states()  # answered by the COMMIT's exchange
+    assert state.hits == 1
+    broken = Limit("ip", "198.51.100.9", 100, 0)  # a zero-length window divides by zero in the statement
+
+    def count_both() -> None:
+        with transaction() as conn:
+            count_hits_later(conn, [ip])
+            count_hits_later(conn, [broken])
+
+    with pytest.raises(DBAPIError) as raised:
+        count_both()
+    assert "22012" in str(raised.value)
+    with direct_engine.connect() as conn:  # the first count of the failed block was rolled back with it
+        stored = dict(conn.execute(select(rate_limit_hits.c.key, rate_limit_hits.c.hits)).all())
+    assert stored == {ip.key: 1}
+
+
+def test_no_limits_write_nothing(app_database: TestDatabase) -> None:
+    with transaction() as conn:
+        assert count_hits_later(conn, []).states() == []
+        assert conn.execute(select(rate_limit_hits.c.key)).all() == []

@@ -14,7 +14,15 @@ from sqlalchemy.engine import Connection
 
 from missout.blocking import run_blocking
 from missout.db import transaction
-from missout.ratelimit import Limit, LimitState, count_hits, limit_header, policy_header, tightest
+from missout.ratelimit import (
+    Limit,
+    LimitState,
+    PendingCount,
+    count_hits_later,
+    limit_header,
+    policy_header,
+    tightest,
+)
 from missout.settings import SettingsError
 from missout.wiring import ChainWiring, RateLimits, chain_wiring, rate_limits
 from missout_api.problems import ProblemException
@@ -63,9 +71,16 @@ def limits_for(request: Request, limits: RateLimits, wallet: str | None = None) 
     return chosen
 
 
-def count_request(conn: Connection, request: Request, limits: Sequence[Limit]) -> list[LimitState]:
-    """One upsert for every limit of this request; remembered for the response headers."""
-    states = count_hits(conn, limits)
+def count_request(conn: Connection, request: Request, limits: Sequence[Limit]) -> PendingCount:
+    """One upsert for every limit of this request, written into `conn`'s transaction: make it the block's
+    last statement, so it travels with the COMMIT (no wait of its own) and locks its rows only while the
+    COMMIT travels. After the block, `counted` gives the states."""
+    return count_hits_later(conn, limits)
+
+
+def counted(request: Request, pending: PendingCount) -> list[LimitState]:
+    """The committed count's states, remembered for the response headers."""
+    states = pending.states()
     request.state.rate_limit = states
     return states
 
@@ -88,12 +103,12 @@ T = TypeVar("T")
 
 
 def counted_read(request: Request, limits: RateLimits, read: Callable[[Connection], T]) -> T:
-    """A read route's query and its per-IP count in one transaction (the count last, so its row is locked
-    only until the commit), then the 429 if the limit was passed: the one shape every read route uses."""
+    """A read route's query and its per-IP count in one transaction (the count last: it travels with the
+    COMMIT), then the 429 if the limit was passed: the one shape every read route uses."""
     with transaction() as conn:
         result = read(conn)
-        states = count_request(conn, request, limits_for(request, limits))
-    enforce(states)
+        pending = count_request(conn, request, limits_for(request, limits))
+    enforce(counted(request, pending))
     return result
 
 

@@ -25,7 +25,7 @@ from missout.pools.reports import ActionRecord, find_live_pool, find_uses
 from missout.pools.transient import once_more_if_unavailable
 from missout.ratelimit import LimitState
 from missout.wiring import ChainWiring, RateLimits
-from missout_api.deps import count_request, enforce, limits_for
+from missout_api.deps import count_request, counted, enforce, limits_for
 from missout_api.problems import ProblemException
 from missout_api.schemas import ActionRecordOut, PendingOut
 
@@ -48,9 +48,10 @@ def _preflight(request: Request, limits: RateLimits, report: Report) -> tuple[li
     def attempt() -> tuple[list[LimitState], Known]:
         with transaction() as conn:
             known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
-            # Last: the upsert locks this IP's and wallet's counter rows until the commit right after it.
-            states = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
-        return states, known
+            # Last: the upsert travels with the COMMIT, so it locks this IP's and wallet's counter rows only
+            # while the COMMIT does.
+            pending = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
+        return counted(request, pending), known
 
     return once_more_if_unavailable(attempt)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request, Response
 from missout.blocking import run_blocking
 from missout.db.transaction import transaction
 from missout.ratelimit import LimitState
-from missout_api.deps import Chain, Limits, count_request, enforce, limits_for
+from missout_api.deps import Chain, Limits, count_request, counted, enforce, limits_for
 from missout_api.problems import problem_responses
 from missout_api.schemas import BASE58_KEY, FairnessOut
 
@@ -38,4 +38,5 @@ async def get_fairness(
 
 def _count(request: Request, limits: Limits) -> list[LimitState]:
     with transaction() as conn:
-        return count_request(conn, request, limits_for(request, limits))
+        pending = count_request(conn, request, limits_for(request, limits))
+    return counted(request, pending)

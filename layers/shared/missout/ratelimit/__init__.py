@@ -1,9 +1,10 @@
 """Fixed-window rate limits shared by every API instance, counted in PostgreSQL
 (docs/original-backend.md W19).
 
-One statement per request, in one round trip (`_count_sql`): an upsert that adds one hit to each of the
-request's keys (its IP, and on the reporting routes its wallet) in the current window and returns the new
-counts. The table is UNLOGGED (a crash forgets the counts, which only resets the windows) and the monitor
+One statement per request (`_count_sql`): an upsert that adds one hit to each of the request's keys (its IP,
+and on the reporting routes its wallet) in the current window and returns the new counts. The API writes it
+last in the request's transaction (`count_hits_later`), so it travels with the COMMIT and costs no wait of its
+own. The table is UNLOGGED (a crash forgets the counts, which only resets the windows) and the monitor
 deletes windows that have ended.
 
 A fixed window lets a client spend up to twice its limit across a window boundary; in exchange a request costs
@@ -18,6 +19,8 @@ from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from missout.db.written import WrittenStatement, write_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,10 @@ class LimitState:
         return self.hits > self.limit.limit
 
 
-# The request's keys and windows are formatted into the statement, so that it goes as one simple-protocol
-# query: one round trip to pgBouncer, where pg8000 spends three on any statement with parameters (Parse,
-# Describe and Execute each wait for the server), on every counted request. Only forms that cannot carry SQL
-# are formatted in: each key as the hex of its UTF-8 bytes (decoded by the server), each window as an int.
+# The request's keys and windows are formatted into the statement, so that it is one simple-protocol query
+# without parameters: the kind the driver can write ahead and send with the block's COMMIT (driver.py). Only
+# forms that cannot carry SQL are formatted in: each key as the hex of its UTF-8 bytes (decoded by the
+# server), each window as an int.
 _COUNT = """
 WITH now_ AS (SELECT extract(epoch FROM clock_timestamp()) AS t),
 wanted AS (
@@ -79,23 +82,42 @@ def _count_sql(limits: Sequence[Limit]) -> str:
     return _COUNT.format(values=values)
 
 
-def count_hits(conn: Connection, limits: Sequence[Limit]) -> list[LimitState]:
-    """Add one hit to each limit's key in its current window; the states in the order given."""
-    if not limits:
-        return []
+@dataclass(frozen=True, slots=True)
+class PendingCount:
+    """A count written into the transaction (`count_hits_later`); its states once the answer is in."""
+
+    limits: tuple[Limit, ...]
+    written: WrittenStatement | None  # None: no limits, nothing was written
+
+    def states(self) -> list[LimitState]:
+        """The states in the order the limits were given (waits for the answer if it has not come yet)."""
+        if self.written is None:
+            return []
+        by_key = {
+            key: (window_start, hits, reset_in_s)
+            for key, window_start, hits, reset_in_s in self.written.rows()
+        }
+        states = []
+        for limit in self.limits:
+            window_start, hits, reset_in_s = by_key[limit.key]
+            states.append(LimitState(limit, int(hits), window_start, max(1, int(reset_in_s))))
+        return states
+
+
+def count_hits_later(conn: Connection, limits: Sequence[Limit]) -> PendingCount:
+    """Add one hit to each limit's key in its current window, written into `conn`'s transaction and sent with
+    its next statement or its COMMIT (missout/db/written.py): called last in a block, the count costs no wait
+    of its own, and its rows are locked only while the COMMIT travels. Read the states after the block."""
     if len({limit.key for limit in limits}) != len(limits):
         raise ValueError("each limit needs its own key")
-    rows = conn.exec_driver_sql(_count_sql(limits)).all()
-    by_key = {row.key: row for row in rows}
-    return [
-        LimitState(
-            limit=limit,
-            hits=int(by_key[limit.key].hits),
-            window_start=by_key[limit.key].window_start,
-            reset_in_s=max(1, int(by_key[limit.key].reset_in_s)),
-        )
-        for limit in limits
-    ]
+    if not limits:
+        return PendingCount((), None)
+    return PendingCount(tuple(limits), write_statement(conn, _count_sql(limits)))
+
+
+def count_hits(conn: Connection, limits: Sequence[Limit]) -> list[LimitState]:
+    """Add one hit to each limit's key in its current window now; the states in the order given."""
+    return count_hits_later(conn, limits).states()
 
 
 _DELETE_ENDED = text(
