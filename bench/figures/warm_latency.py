@@ -70,8 +70,8 @@ def warm_routes() -> list[Figure]:
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
             "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request; "
             "one round trip per statement (missout/db/driver.py: BEGIN and the transaction's SET LOCAL "
-            "ride on the first), so a read waits for each of its statements (rate-limit hit, query) where "
-            "the reference waits for one SELECT 1"
+            "ride on the first, the rate-limit count on the COMMIT), so a list or a detail (one query each) "
+            "waits as often as the reference: connect, query, COMMIT"
         )
         notes = [
             f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "
