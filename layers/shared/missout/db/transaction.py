@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from missout.db.driver import Pg8000Connection
 from missout.db.engine import app_engine
+from missout.db.scope import current_scope
 from missout.settings import DatabaseSettings, database_settings
 
 # SQLSTATEs that mean "the database is overloaded or going away", not "your statement is wrong".
@@ -140,14 +141,18 @@ def transaction(
 ) -> Iterator[Connection]:
     """Run a block in one database transaction: commit on success, roll back on any exception.
 
+    On the app's engine inside `connection_scope()` (an API request), the transactions share the scope's
+    connection (scope.py); otherwise each opens its own.
+
     `isolation`, `read_only` and `deferrable` apply to this transaction only (`SET TRANSACTION`), so they end
     with it and never reach the pooled server connection's next client."""
     settings = settings or database_settings()
     characteristics = characteristics_sql(isolation, read_only=read_only, deferrable=deferrable)
     # SET TRANSACTION must come before the transaction's first query; both go in one round trip.
     setup = "; ".join(part for part in (characteristics, timeouts_sql(settings)) if part)
+    scope = current_scope() if engine is None else None  # scope.py: the app's transactions of one request
     try:
-        with (engine or app_engine()).begin() as conn:
+        with scope.begin(app_engine()) if scope else (engine or app_engine()).begin() as conn:
             _apply_setup(conn, setup)
             yield conn
     except DBAPIError as exc:
