@@ -139,10 +139,62 @@ def test_a_transaction_started_while_the_connection_is_busy_gets_its_own(
     assert logins.open_now == 0
 
 
-def test_an_explicit_engine_never_uses_the_scope(logins: Logins) -> None:
+def test_any_engine_uses_the_scope_and_another_engine_swaps_its_connection(
+    logins: Logins, direct_engine: Engine
+) -> None:
     with connection_scope() as scope:
         for _ in range(2):
-            with transaction(app_engine()) as conn:
+            with transaction(app_engine()) as conn:  # the monitor passes its engine explicitly
                 conn.execute(text("SELECT 1"))
-        assert scope.connects == 0
-    assert (len(logins.opened), logins.closed) == (2, 2)
+        assert (scope.connects, len(logins.opened)) == (1, 1)
+        with transaction(direct_engine) as conn:
+            assert conn.engine is direct_engine
+        assert scope.connects == 2
+        assert logins.open_now == 0  # the app engine's connection was closed for the swap
+    assert (len(logins.opened), logins.closed) == (1, 1)
+
+
+def test_a_scope_inside_a_scope_is_the_outer_one(logins: Logins) -> None:
+    with connection_scope() as outer:
+        with connection_scope() as inner:
+            assert inner is outer
+            with transaction() as conn:
+                conn.execute(text("SELECT 1"))
+        assert logins.open_now == 1  # the inner block's end closed nothing
+        with transaction() as conn:
+            conn.execute(text("SELECT 1"))
+        assert outer.connects == 1
+    assert logins.open_now == 0
+
+
+def test_a_scope_ending_during_a_transaction_closes_the_connection_when_that_ends(
+    logins: Logins, scope_table: str, direct_engine: Engine
+) -> None:
+    """A request's worker thread may outlive the request (its task cancelled): the scope's end must not wait
+    for it, nor leave its connection open."""
+    inside, ended = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def worker_body() -> None:
+        try:
+            with transaction() as conn:
+                conn.execute(text("INSERT INTO scope_probe VALUES (1)"))
+                inside.set()
+                assert ended.wait(10)
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    with connection_scope() as scope:
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(worker_body,))
+        worker.start()
+        assert inside.wait(10)
+    # The scope has ended without waiting; its connection is still the worker's.
+    assert logins.open_now == 1
+    ended.set()
+    worker.join(10)
+    assert errors == []
+    assert _count(direct_engine) == 1  # the worker's transaction committed
+    assert logins.open_now == 0  # and its end closed the connection
+    with transaction() as conn:  # outside any scope again: a connection of its own
+        conn.execute(text("SELECT 1"))
+    assert scope.connects == 1

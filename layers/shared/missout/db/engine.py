@@ -52,9 +52,15 @@ def build_engine(plan: ConnectionPlan, settings: DatabaseSettings) -> Engine:
     )
     engine = create_engine(plan.url, connect_args=connect_args_for(plan, settings), **pool_options)
     guard_against_autocommit(engine)
-    event.listen(engine, "do_connect", make_pg8000_connection)  # fewer round trips per statement (driver.py)
-    event.listen(engine, "connect", lambda dbapi_connection, _record: read_timestamps_fast(dbapi_connection))
+    use_our_connection(engine)
     return engine
+
+
+def use_our_connection(engine: Engine) -> None:
+    """Every engine of the app connects with driver.py's connection (fewer round trips per statement) and
+    reads timestamps fast (timestamps.py)."""
+    event.listen(engine, "do_connect", make_pg8000_connection)
+    event.listen(engine, "connect", lambda dbapi_connection, _record: read_timestamps_fast(dbapi_connection))
 
 
 def guard_against_autocommit(engine: Engine) -> None:

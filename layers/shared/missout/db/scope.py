@@ -3,8 +3,9 @@
 Behind pgBouncer the app keeps no pool (engine.py: NullPool), so every `transaction()` used to open its own
 connection: a TCP connect and a SCRAM login, which PBKDF2 makes the dearest part of a short transaction on
 both sides (docs/PERFORMANCE.md). A request that reads, asks the chain, then writes (a join report) paid it
-twice. Inside `connection_scope()`, the app's transactions share one connection, opened at the first of them
-and closed when the scope ends.
+twice, and a monitor tick once per intent, outcome and record. Inside `connection_scope()` (an API request, a
+monitor tick), transactions share one connection, opened at the first of them and closed when the scope
+ends. A transaction on another engine than the connection's swaps it for one of that engine.
 
 Why this stays safe behind a transaction pooler:
 - **Nothing stays pinned between transactions.** pgBouncer in transaction mode hands the server connection
@@ -16,11 +17,12 @@ Why this stays safe behind a transaction pooler:
 - **A failed transaction drops the connection.** Whatever went wrong (a reset socket, a killed pooler, a
   constraint), the next transaction of the scope opens a new connection, so a retry never reuses a
   connection in an unknown state.
-- **The scope ends with the request.** The connection is closed before the handler returns, so no socket is
-  left open in a frozen Lambda or a SnapStart snapshot.
+- **The scope ends with the request or the tick.** The connection is closed before the handler returns, so no
+  socket is left open in a frozen Lambda or a SnapStart snapshot.
 
 The scope lives in a context variable: `missout.blocking` runs blocking work in a copy of the caller's
-context, so the worker threads of one request find its scope.
+context, and asyncio gives each task a copy too, so the worker threads of one request and the per-pool tasks
+of one tick find its scope.
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ _current: ContextVar[ConnectionScope | None] = ContextVar("missout_connection_sc
 class ConnectionScope:
     def __init__(self) -> None:
         self._connection: Connection | None = None
-        self._in_use = threading.Lock()
+        self._in_use = threading.Lock()  # held by the transaction running on the connection
+        self._state = threading.Lock()  # orders a transaction's end against the scope's end
+        self._ended = threading.Event()
         self.connects = 0  # how many connections this scope opened (one, unless a transaction failed)
 
     @contextlib.contextmanager
     def begin(self, engine: Engine) -> Iterator[Connection]:
         """A transaction on the scope's connection (opened now if there is none), or, while that connection
-        is in use, on a connection of its own. The connection is dropped if the block raises."""
-        if not self._in_use.acquire(blocking=False):
+        is in use or after the scope ended, on a connection of its own. The connection is dropped if the
+        block raises."""
+        if self._ended.is_set() or not self._in_use.acquire(blocking=False):
             with engine.begin() as own:
                 yield own
             return
@@ -58,12 +63,21 @@ class ConnectionScope:
                 self._drop()
                 raise
         finally:
-            self._in_use.release()
+            with self._state:
+                if self._ended.is_set():  # the scope ended while this ran (a worker outliving its request)
+                    self._drop()
+                self._in_use.release()
 
     def close(self) -> None:
-        """Close the scope's connection, if it has one."""
-        with self._in_use:
-            self._drop()
+        """Close the scope's connection now, or, if a transaction is still running on it, when that ends:
+        never waits for it (the API closes its scope on the event loop)."""
+        with self._state:
+            self._ended.set()
+            if self._in_use.acquire(blocking=False):
+                try:
+                    self._drop()
+                finally:
+                    self._in_use.release()
 
     def _open(self, engine: Engine) -> Connection:
         if self._connection is None or self._connection.engine is not engine:
@@ -85,7 +99,12 @@ def current_scope() -> ConnectionScope | None:
 
 @contextlib.contextmanager
 def connection_scope() -> Iterator[ConnectionScope]:
-    """Share one connection among the app's transactions until the block ends (then it is closed)."""
+    """Share one connection among the transactions run until the block ends (then it is closed). Inside
+    another scope this one is that scope: the outer one's end closes the connection."""
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
     scope = ConnectionScope()
     token = _current.set(scope)
     try:

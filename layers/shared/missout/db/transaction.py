@@ -141,7 +141,7 @@ def transaction(
 ) -> Iterator[Connection]:
     """Run a block in one database transaction: commit on success, roll back on any exception.
 
-    On the app's engine inside `connection_scope()` (an API request), the transactions share the scope's
+    Inside `connection_scope()` (an API request, a monitor tick) the transactions share the scope's
     connection (scope.py); otherwise each opens its own.
 
     `isolation`, `read_only` and `deferrable` apply to this transaction only (`SET TRANSACTION`), so they end
@@ -150,9 +150,10 @@ def transaction(
     characteristics = characteristics_sql(isolation, read_only=read_only, deferrable=deferrable)
     # SET TRANSACTION must come before the transaction's first query; both go in one round trip.
     setup = "; ".join(part for part in (characteristics, timeouts_sql(settings)) if part)
-    scope = current_scope() if engine is None else None  # scope.py: the app's transactions of one request
+    scope = current_scope()  # scope.py: the transactions of one request or tick share a connection
+    engine = engine or app_engine()
     try:
-        with scope.begin(app_engine()) if scope else (engine or app_engine()).begin() as conn:
+        with scope.begin(engine) if scope else engine.begin() as conn:
             _apply_setup(conn, setup)
             yield conn
     except DBAPIError as exc:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from missout.chain.rpc import RpcSession
 from missout.chain.send import DurableSender, SendPolicy
 from missout.chain.switchboard import SwitchboardConfig
+from missout.db.scope import connection_scope
 from missout.monitor.tick import Monitor, TickConfig, TickReport
 
 if TYPE_CHECKING:
@@ -67,4 +68,6 @@ async def run_tick(
             health=health,
         )
 
-    return await Monitor(engine, rpc, sender, make_actor, config, rng).tick(remaining_ms)
+    # One database connection for the tick's transactions (intents, outcomes, records): missout/db/scope.py.
+    with connection_scope():
+        return await Monitor(engine, rpc, sender, make_actor, config, rng).tick(remaining_ms)

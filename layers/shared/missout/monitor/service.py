@@ -21,6 +21,7 @@ from missout.chain.rpc.clients import process_ssl_context
 from missout.chain.send import policy_from_settings
 from missout.chain.signer import load_dev_wallet, load_randomness_secret, load_treasury_wallet
 from missout.chain.switchboard import SwitchboardConfig
+from missout.db.scope import connection_scope
 from missout.db.tables import pools
 from missout.db.transaction import DatabaseUnavailable, transaction
 from missout.lifecycle import LifecycleSettings
@@ -140,6 +141,13 @@ class MonitorService:
     async def tick(self, remaining_ms: Callable[[], int]) -> TickReport:
         started = time.monotonic()
         config = tick_config(self.settings, self.holder, self.program_id, self.dev.pubkey())
+        # The tick's transactions share one database connection, closed when it ends (missout/db/scope.py).
+        with connection_scope():
+            report = await self._tick(remaining_ms, config)
+            emit_tick_metrics(report, stuck_pools(self.engine), time.monotonic() - started)
+        return report
+
+    async def _tick(self, remaining_ms: Callable[[], int], config: TickConfig) -> TickReport:
         # Both clients belong to this tick's loop, and both use the process's one TLS context: a tick loads no
         # CA bundle (about 30 ms each). The gateway client thereby trusts the system's CAs, as the RPC clients
         # do. It is an httpx2 client, the library solana-py's client already loads: importing httpx as well
@@ -175,7 +183,6 @@ class MonitorService:
                     remaining_ms,
                     policy=policy_from_settings(crank_settings()),
                 )
-        emit_tick_metrics(report, stuck_pools(self.engine), time.monotonic() - started)
         return report
 
 
