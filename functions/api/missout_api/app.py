@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from missout_api import deferred
 from missout_api.problems import install_problem_handlers, install_problem_schema
 from missout_api.request_context import RequestContext
-from missout_api.routes import fairness, health, leaderboard, pools, profiles, referrals, reports, wallets
-from missout_api.routes import monitor as monitor_routes
+from missout_api.routes import health, pools, reports
+from missout_api.routes.deferred_router import DeferredRouter
 
 
 def create_app() -> FastAPI:
@@ -23,11 +24,9 @@ def create_app() -> FastAPI:
     # the order fixed keeps the OpenAPI document stable.
     app.include_router(reports.router, prefix="/api")
     app.include_router(pools.router, prefix="/api")
-    app.include_router(fairness.router, prefix="/api")
-    app.include_router(wallets.router, prefix="/api")
-    app.include_router(profiles.router, prefix="/api")
-    app.include_router(referrals.router, prefix="/api")
-    app.include_router(leaderboard.router, prefix="/api")
-    app.include_router(monitor_routes.router, prefix="/api")
+    # Health and the pool reads, the requests most environments serve, match before any router below is
+    # walked: those routers' modules are imported when first walked (missout_api.routes.deferred_router).
+    for module in deferred.ROUTERS:
+        app.include_router(DeferredRouter(module), prefix="/api")
     install_problem_schema(app)
     return app

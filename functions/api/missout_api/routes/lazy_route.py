@@ -14,7 +14,7 @@ response model, status code, tags, responses, ...) and its `get_route_handler`, 
 So a `LazyAPIRoute` sets at construction the declaration the copies read, as `APIRoute` stores it, and
 nothing else; anything more (dependency tree, adapters, handler) is FastAPI's own build, run on the first
 access to any of it. The copies come out the same as from an `APIRoute` (compared field by field and by the
-OpenAPI document in tests/api/test_lazy_route.py, so a FastAPI release that reads more of the route fails
+OpenAPI document in tests/api/test_route_building.py, so a FastAPI release that reads more of the route fails
 there), and the first request builds what it built before.
 """
 

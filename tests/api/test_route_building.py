@@ -1,39 +1,59 @@
-"""Our routers' routes are `LazyAPIRoute`s (missout_api.routes.lazy_route): FastAPI serves them and documents
-them through the copies `include_router` builds, so the routes' own build never runs, and the app that comes
-out is the one `APIRoute` routes make: the same OpenAPI document byte for byte, the same copies field by
-field, the same answers."""
+"""What the API builds at init is less than FastAPI would, and the app that comes out is the same.
+
+Our routers' routes are `LazyAPIRoute`s (missout_api.routes.lazy_route): FastAPI serves and documents them
+through the copies `include_router` builds, so the routes' own build never runs. The rarer routers are
+included as `DeferredRouter`s (missout_api.routes.deferred_router), whose modules load when first walked.
+Either way the app is the one FastAPI's own route class and the modules' routers included directly make: the
+same OpenAPI document byte for byte, the same included copies field by field.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
+from missout_api.deferred import ROUTERS
 from missout_api.problems import problem_responses
 from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.routes.pools import get_pool
 from missout_api.schemas import PoolDetailOut
 from tests.support.fresh_process import run_fresh
 
-# The app as a fresh interpreter builds it, with our route class or with FastAPI's own swapped in before any
-# router exists: its OpenAPI document and what every included copy of a route holds.
+# The app as a fresh interpreter builds it: as written ("as-built"), with FastAPI's own route class swapped in
+# before any router exists ("apiroute"), with each deferred module's router included directly
+# ("routers-direct"), or with every route asked for its own state before FastAPI makes its copies
+# ("built-first"). It prints its OpenAPI document and what every included copy of a route holds.
 _APP_CHILD = """
 import json, sys
-from missout_api.routes import lazy_route
-if sys.argv[1] == "eager":
+from importlib import import_module
+from missout_api.routes import deferred_router, lazy_route
+DeferredRouter = deferred_router.DeferredRouter
+if sys.argv[1] == "apiroute":
     from fastapi.routing import APIRoute
     lazy_route.LazyAPIRoute = APIRoute  # what the routers are built with: FastAPI's own route class
+if sys.argv[1] == "routers-direct":
+    deferred_router.DeferredRouter = lambda module: import_module(module).router
 from fastapi.routing import iter_route_contexts
 from missout_api.app import create_app
 
 app = create_app()
-ours = [r for included in app.router.routes if hasattr(included, "original_router")
-        for r in included.original_router.routes]
+
+def our_routes():
+    return [r for included in app.router.routes if hasattr(included, "original_router")
+            for r in included.original_router.routes]
+
 if sys.argv[1] == "built-first":  # every route asked for its own state before FastAPI makes its copies
-    for route in ours:
+    for route in our_routes():
         assert route.dependant is not None and route.built
+deferred = [r.original_router for r in app.router.routes
+            if isinstance(getattr(r, "original_router", None), DeferredRouter)]
+loaded_by_create_app = [router.module for router in deferred if router.loaded]
 document = json.dumps(app.openapi())
+assert all(router.loaded for router in deferred)  # the document walks every router
+ours = our_routes()
 
 from fastapi.datastructures import DefaultPlaceholder
 
@@ -67,7 +87,9 @@ for route in iter_route_contexts(app.routes):
         "sub_dependencies": [d.call.__qualname__ for d in dependant.dependencies],
     })
 built = [r.path for r in ours if getattr(r, "built", True)]
-print(json.dumps({"document": document, "routes": routes, "built": built}))
+print(json.dumps({"document": document, "routes": routes, "built": built,
+                  "deferred_routers": [router.module for router in deferred],
+                  "loaded_by_create_app": loaded_by_create_app}))
 """
 
 
@@ -76,7 +98,7 @@ def _app(route_class: str) -> dict[str, Any]:
 
 
 def test_the_app_is_the_one_fastapis_own_routes_make() -> None:
-    lazy, eager = _app("lazy"), _app("eager")
+    lazy, eager = _app("as-built"), _app("apiroute")
     assert len(lazy["routes"]) == 28  # every route of ours is compared
     assert lazy["document"] == eager["document"]  # the OpenAPI document, byte for byte
     for ours, fastapis in zip(lazy["routes"], eager["routes"], strict=True):
@@ -85,10 +107,25 @@ def test_the_app_is_the_one_fastapis_own_routes_make() -> None:
     assert lazy["built"] == []
 
 
+def test_the_deferred_routers_include_what_their_modules_routers_would() -> None:
+    deferred, direct = _app("as-built"), _app("routers-direct")
+    assert deferred["deferred_routers"] == list(ROUTERS)  # in this order, all loaded by the document...
+    assert deferred["loaded_by_create_app"] == []  # ...none by building the app
+    assert direct["deferred_routers"] == []
+    assert deferred["document"] == direct["document"]
+    assert deferred["routes"] == direct["routes"]
+
+
+def test_a_routes_module_includes_no_router() -> None:
+    # What lets a DeferredRouter answer "no" for `_contains_router` without importing its module.
+    for module in ROUTERS:
+        assert not [r for r in import_module(module).router.routes if not isinstance(r, APIRoute)], module
+
+
 def test_a_route_built_before_it_is_included_makes_the_same_app() -> None:
     # The build overwrites the declaration with FastAPI's own values (the response model read from the
     # endpoint's return annotation, the description from its docstring): the copies come out the same.
-    built_first, eager = _app("built-first"), _app("eager")
+    built_first, eager = _app("built-first"), _app("apiroute")
     assert len(built_first["built"]) == 28
     assert built_first["document"] == eager["document"]
     assert built_first["routes"] == eager["routes"]
