@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.routing import Match
 
 from missout_api import deferred
 from missout_api.problems import install_problem_handlers, install_problem_schema
@@ -30,3 +31,25 @@ def create_app() -> FastAPI:
         app.include_router(DeferredRouter(module), prefix="/api")
     install_problem_schema(app)
     return app
+
+
+# A request the most environments serve first: matching it walks the routers every such request walks (health,
+# reports, the pool reads) and no further.
+_POOL_LIST = {"type": "http", "method": "GET", "path": "/api/pools", "root_path": ""}
+
+
+def build_common_routes(app: FastAPI) -> None:
+    """Build, at init, FastAPI's copies of the routes that health and the pool reads walk.
+
+    FastAPI builds an included router's copies of its routes on the first request that walks it (see
+    missout_api.routes.lazy_route), and the first build of any route also fills caches FastAPI, pydantic and
+    `re` keep for the process. Matching the pool list here, as its first request would, moves that work into
+    init, where the discarded declaration-time build used to fill those caches: a cold start's first health,
+    list or detail request then builds nothing. The rarer routers stay unwalked
+    (missout_api.routes.deferred_router).
+    """
+    for route in app.router.routes:
+        match, _ = route.matches(dict(_POOL_LIST))
+        if match is Match.FULL:
+            return
+    raise LookupError("no route serves the pool list")

@@ -15,7 +15,8 @@ So a `LazyAPIRoute` sets at construction the declaration the copies read, as `AP
 nothing else; anything more (dependency tree, adapters, handler) is FastAPI's own build, run on the first
 access to any of it. The copies come out the same as from an `APIRoute` (compared field by field and by the
 OpenAPI document in tests/api/test_route_building.py, so a FastAPI release that reads more of the route fails
-there), and the first request builds what it built before.
+there). The copies the common requests walk are built at init (`missout_api.app.build_common_routes`), where
+the declaration-time build used to warm the caches they share, so those requests build none.
 """
 
 from __future__ import annotations
