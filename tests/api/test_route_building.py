@@ -9,6 +9,8 @@ same OpenAPI document byte for byte, the same included copies field by field.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from typing import Any
 
@@ -152,3 +154,21 @@ def test_a_route_asked_for_its_own_state_builds_it_as_apiroute_does() -> None:
     assert route.path_regex.pattern == eager.path_regex.pattern
     assert route.methods == eager.methods == {"GET"}
     assert route.description == eager.description
+
+
+def test_threads_asking_at_once_get_one_build() -> None:
+    # uvicorn serves from a thread pool: every thread must see the one build, not a second one replacing it.
+    router = APIRouter(route_class=LazyAPIRoute)
+    router.add_api_route("/pools/{address}", get_pool, response_model=PoolDetailOut)
+    route = router.routes[0]
+    assert isinstance(route, LazyAPIRoute)
+    start = threading.Barrier(8)
+
+    def ask() -> object:
+        start.wait()
+        return route.dependant
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: ask(), range(8)))
+    assert route.built
+    assert all(answer is route.dependant for answer in answers)

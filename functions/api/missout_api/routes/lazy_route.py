@@ -35,7 +35,7 @@ _DEFAULTS = {
     if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 }
 
-_build_lock = threading.Lock()
+_build_lock = threading.RLock()
 
 
 class LazyAPIRoute(APIRoute):
@@ -77,13 +77,15 @@ class LazyAPIRoute(APIRoute):
 
     def __getattr__(self, name: str) -> Any:
         """Runs only for an attribute not set yet: builds the route as `APIRoute` does, then answers."""
-        declared: dict[str, Any] | None = self.__dict__.get("_declared")
-        if declared is None or name.startswith("__"):
+        if name.startswith("__") or "_declared" not in self.__dict__:
             raise AttributeError(name)
-        with _build_lock:  # a route served from several threads (uvicorn, tests) is built once
-            if self._declared is declared:
-                APIRoute.__init__(self, self.path, self.endpoint, **declared)
+        # Reentrant: `APIRoute.__init__` reading an attribute it has not set yet finds the build under way and
+        # gets AttributeError, as on an `APIRoute`; another thread waits for the build and gets the attribute.
+        with _build_lock:
+            declared = self._declared
+            if declared is not None:
                 self._declared = None
+                APIRoute.__init__(self, self.path, self.endpoint, **declared)
         return object.__getattribute__(self, name)
 
     @property
