@@ -119,8 +119,10 @@ def test_a_host_that_turned_the_collector_off_keeps_it_off() -> None:
 
 def test_api_handler_import_leaves_the_rarer_routes_business_modules_to_their_first_request() -> None:
     loaded = _modules_after_import("missout_api.handler")
-    assert "missout_api.routes.referrals" in loaded  # the routes are registered...
-    assert [m for m in deferred.MODULES if m in loaded] == []  # ...their code is not loaded
+    assert "missout_api.routes.pools" in loaded  # the routes most environments serve are registered...
+    assert [m for m in deferred.MODULES if m in loaded] == []  # ...the rarer routes' code is not loaded
+    # ...nor the rarer routers (missout_api.routes.deferred_router)
+    assert [m for m in deferred.ROUTERS if m in loaded] == []
 
 
 # Imported inside a route but never before a snapshot, and why.
@@ -169,6 +171,16 @@ _READS_CHILD = """
 import copy, json, sys
 from local_lambda import lambda_context
 import missout_api.handler as api
+from fastapi.routing import _EffectiveRouteContext
+
+# FastAPI's copies of included routes (missout_api.routes.lazy_route): init builds those these requests walk
+# (missout_api.app.build_common_routes), so the requests build none.
+copies_built = []
+_from_api_route = _EffectiveRouteContext.from_api_route
+def _counted(**kwargs):
+    copies_built.append(kwargs["original_route"].path)
+    return _from_api_route(**kwargs)
+_EffectiveRouteContext.from_api_route = _counted
 
 template = json.load(open(sys.argv[1]))
 statuses = []
@@ -179,7 +191,13 @@ for path in ("/health", "/api/pools", "/api/pools/111111111111111111111111111111
     event.pop("queryStringParameters", None)
     statuses.append(api.handler(event, lambda_context("api", 29))["statusCode"])
 loaded = sorted(m for m in sys.argv[2].split(",") if m in sys.modules)
-print(json.dumps({"statuses": statuses, "loaded": loaded, "built": built_models()}))
+# Our routes (missout_api.routes.lazy_route): served through the copies FastAPI includes, never built.
+# (Listing them loads the rarer routers: after `loaded` is taken.)
+routes = [r for included in api._app.router.routes if hasattr(included, "original_router")
+          for r in included.original_router.routes]
+built_routes = [r.path for r in routes if r.built]
+print(json.dumps({"statuses": statuses, "loaded": loaded, "built": built_models(), "routes": len(routes),
+                  "built_routes": built_routes, "copies_built": copies_built}))
 """
 
 
@@ -190,11 +208,14 @@ def test_the_database_reads_never_load_the_chain_stack_nor_the_rarer_routes_code
     result = run_fresh(
         _BUILT_MODELS + _READS_CHILD,
         template,
-        ",".join((*API_CHAIN_STACK, *deferred.MODULES)),
+        ",".join((*API_CHAIN_STACK, *deferred.ROUTERS, *deferred.MODULES)),
         env={"DATABASE_URL": app_database.pooled_url},
     )
     assert result["statuses"] == [200, 200, 404]  # health, the list, an unknown pool's detail
-    assert result["loaded"] == []  # neither the chain stack nor the rarer routes' code
+    assert result["loaded"] == []  # neither the chain stack nor the rarer routers and routes' code
+    assert result["routes"] == 28
+    assert result["built_routes"] == []  # FastAPI's included copies serve them (lazy_route)...
+    assert result["copies_built"] == []  # ...built at init for these requests (app.build_common_routes)
     # Deferred model building is only a saving if the first requests build what they serve, not everything:
     # the settings they read and the models they answer with, never the referral or profile models.
     built = set(result["built"])
@@ -252,4 +273,38 @@ def test_the_first_request_of_a_deferred_route_loads_its_module_and_is_answered(
     }
     assert [(module, before, after) for _, module, before, _, after in result["steps"]] == [
         (module, False, True) for _, module, _, _, _ in result["steps"]
+    ]
+
+
+# The rarer routers load as requests walk them (missout_api.routes.deferred_router): a request loads the
+# routers before the one that serves it and that one, never those after it.
+_ROUTERS_CHILD = """
+import copy, json, sys
+from local_lambda import lambda_context
+import missout_api.handler as api
+
+template = json.load(open(sys.argv[1]))
+routers = sys.argv[2].split(",")
+steps = []
+for path in ("/api/wallets/11111111111111111111111111111112/activity", "/api/leaderboard/winners"):
+    event = copy.deepcopy(template)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    status = api.handler(event, lambda_context("api", 29))["statusCode"]
+    steps.append([status, [m.rsplit(".", 1)[1] for m in routers if m in sys.modules]])
+print(json.dumps({"steps": steps}))
+"""
+
+
+def test_a_request_loads_the_rarer_routers_up_to_the_one_that_serves_it(app_database: TestDatabase) -> None:
+    result = run_fresh(
+        _ROUTERS_CHILD,
+        str(REPO / "events" / "api_get_pools.json"),
+        ",".join(deferred.ROUTERS),
+        env={"DATABASE_URL": app_database.pooled_url},
+    )
+    assert result["steps"] == [
+        [200, ["fairness", "wallets"]],
+        [200, ["fairness", "wallets", "profiles", "referrals", "leaderboard"]],
     ]

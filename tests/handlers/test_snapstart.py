@@ -40,7 +40,9 @@ while pending:
     if not model.__pydantic_complete__:
         deferred.append(model.__name__)
 from missout_api import deferred as routes_deferred, onchain
-not_warmed = [m for m in (*routes_deferred.MODULES, *onchain.MODULES) if m not in sys.modules]
+not_warmed = [
+    m for m in (*routes_deferred.ROUTERS, *routes_deferred.MODULES, *onchain.MODULES) if m not in sys.modules
+]
 random_state = random.getstate()
 snapstart.after_restore()
 out = {
@@ -74,7 +76,7 @@ def test_no_socket_survives_the_snapshot_and_the_restored_copy_serves(app_databa
     # API models build on first use (`ApiModel`); the snapshot must hold every one built, not just the
     # first request's.
     assert result["models_left_to_build"] == []
-    # Nor may any module a route imports on first use be left out of it (`missout_api.deferred`, `.onchain`).
+    # Nor may any router or module loaded on first use be left out of it (`missout_api.deferred`, `.onchain`).
     assert result["deferred_modules_not_loaded"] == []
     assert result["engine_cached_after_restore"] == 0
     assert result["random_reseeded"] is True

@@ -21,7 +21,7 @@ from mangum import Mangum
 
 from missout.observability import logger
 from missout_api import snapstart
-from missout_api.app import create_app
+from missout_api.app import build_common_routes, create_app
 
 _loops = threading.local()
 
@@ -42,6 +42,7 @@ def _ensure_event_loop() -> None:
 # so without this every error would reach clients as base64 (caught by the handler tests).
 _TEXT_TYPES = ["text/", "application/json", "application/problem+json"]
 _app = create_app()
+build_common_routes(_app)  # the first health, list or detail request builds no route
 _ensure_event_loop()  # Mangum's constructor asks for the current loop too
 _asgi = Mangum(_app, lifespan="off", text_mime_types=_TEXT_TYPES)
 # SnapStart (published versions only): warm everything before the snapshot, rebuild sockets after restore.

@@ -5,9 +5,9 @@ calls the before-snapshot hooks, and freezes the memory. Every later cold start 
 many copies at once, possibly hours later. Hence:
 
 - `before_snapshot` does all the work worth freezing (routes compiled, the OpenAPI schema and with it every
-  pydantic schema built, settings parsed, the modules the routes import on first use loaded (the chain
-  routes' `missout_api.onchain`, the other routes' `missout_api.deferred`), the program codec
-  built from its IDL, the RPC clients' TLS context with its CA bundle) and makes sure nothing in the
+  pydantic schema built, settings parsed, the routers and modules imported on first use loaded (the chain
+  routes' `missout_api.onchain`, the rarer routers and routes' code in `missout_api.deferred`), the program
+  codec built from its IDL, the RPC clients' TLS context with its CA bundle) and makes sure nothing in the
   image holds a socket (RPC clients kept by an init-time request are closed too): a frozen TCP connection
   is dead on restore, and one copied into many environments would be shared by all of them. Secrets are
   not fetched here (that would freeze credentials and start boto3 in every snapshot); the first request
@@ -115,9 +115,10 @@ def build_api_models() -> int:
 
 
 def warm_route_modules() -> None:
-    """Import what the database routes load on first use (`missout_api.deferred`): kept off the cold start of
-    environments that never serve them; with SnapStart, the snapshot holds them already."""
-    for module in deferred.MODULES:
+    """Import the routers and the database routes' code loaded on first use (`missout_api.deferred`): kept
+    off the cold start of environments that never serve them; with SnapStart, the snapshot holds them already
+    (`app.openapi()` has walked every router by now; named here so the list is whole)."""
+    for module in (*deferred.ROUTERS, *deferred.MODULES):
         import_module(module)
 
 

@@ -16,9 +16,10 @@ from missout.db.transaction import transaction
 from missout.ratelimit import LimitState
 from missout_api.deps import Chain, Limits, count_request, counted, enforce, limits_for
 from missout_api.problems import problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, FairnessOut
 
-router = APIRouter(tags=["pools"])
+router = APIRouter(tags=["pools"], route_class=LazyAPIRoute)
 
 
 @router.get("/pools/{address}/fairness", response_model=FairnessOut, responses=problem_responses(404, 409))

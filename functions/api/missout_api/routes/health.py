@@ -11,9 +11,10 @@ from missout.blocking import offloaded
 from missout.db import app_engine, app_plan
 from missout.db.health import probe
 from missout_api.problems import dependency_unavailable, problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import DatabaseStatus, Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=LazyAPIRoute)
 
 
 # Only the 503 of the problem answers: /health takes no parameters and is not rate limited.

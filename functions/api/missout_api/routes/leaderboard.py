@@ -11,9 +11,10 @@ from missout.blocking import offloaded
 from missout.leaderboards import MAX_OFFSET, BoardRow, board, referrers_query, winners_query
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
 
-router = APIRouter(tags=["leaderboards"])
+router = APIRouter(tags=["leaderboards"], route_class=LazyAPIRoute)
 
 Mint = Annotated[
     str | None, Query(pattern=BASE58_KEY, description="rank by amount in this mint; omitted: by count")

@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from missout.blocking import offloaded
 from missout.db import transaction
 from missout_api.problems import problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 
-router = APIRouter(prefix="/monitor", tags=["monitor"])
+router = APIRouter(prefix="/monitor", tags=["monitor"], route_class=LazyAPIRoute)
 
 
 @router.get("/status", responses=problem_responses())

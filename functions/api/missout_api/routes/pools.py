@@ -22,6 +22,7 @@ from missout.pools.listing import (
 )
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import (
     BASE58_KEY,
     ActivityOut,
@@ -36,7 +37,7 @@ from missout_api.schemas import (
     StatusName,
 )
 
-router = APIRouter(tags=["pools"])
+router = APIRouter(tags=["pools"], route_class=LazyAPIRoute)
 
 # The original's cache lifetimes (docs/original-backend.md §1.2): the list 30 s, one pool 20 s. Shared caches
 # may keep them too (CloudFront in front of API Gateway); a report's answer is never cached.

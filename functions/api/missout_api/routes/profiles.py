@@ -19,13 +19,14 @@ from missout.refusals import Refused
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 if TYPE_CHECKING:
     from missout.profiles.profile import NicknameRule, Profile
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(tags=["profiles"], route_class=LazyAPIRoute)
 
 Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]
 AvatarStyle = Literal["bottts", "identicon", "shapes", "thumbs", "pixel-art"]

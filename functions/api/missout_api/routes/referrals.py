@@ -19,13 +19,14 @@ from missout.db.transaction import transaction
 from missout.settings import api_settings
 from missout_api.deps import Limits, counted_read
 from missout_api.problems import ProblemException, problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import SignedFields, admit, check_request, refusal, spend_nonce
 
 if TYPE_CHECKING:
     from missout.referrals.claims import Claim
 
-router = APIRouter(tags=["referrals"])
+router = APIRouter(tags=["referrals"], route_class=LazyAPIRoute)
 
 
 Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]

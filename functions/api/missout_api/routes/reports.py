@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from missout.pools.actions import Action, Report
 from missout_api.deps import Chain, Limits
 from missout_api.problems import problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import (
     BASE58_KEY,
     ActionRecordOut,
@@ -30,7 +31,7 @@ from missout_api.schemas import (
     PoolReport,
 )
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=LazyAPIRoute)
 
 _REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the same report was recorded before: the same record", "model": ActionRecordOut},

@@ -17,10 +17,11 @@ from missout.db.transaction import transaction
 from missout.profiles.patterns import ACTIVITY_CURSOR
 from missout_api.deps import Limits, count_request, counted, counted_read, enforce, limits_for
 from missout_api.problems import problem_responses
+from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
 from missout_api.signed import signin_terms
 
-router = APIRouter(tags=["wallets"])
+router = APIRouter(tags=["wallets"], route_class=LazyAPIRoute)
 
 Wallet = Annotated[str, Path(pattern=BASE58_KEY, description="the wallet (base58)")]
 
