@@ -348,3 +348,13 @@ def test_pg8000s_cursor_converts_each_text_once(driver: Pg8000Connection) -> Non
     after = driver_module._converted_text.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
     driver.commit()
+
+
+def test_on_pg8000s_own_connection_a_written_statement_runs_at_once(direct_engine: Engine) -> None:
+    from missout.db.written import write_statement
+
+    with direct_engine.begin() as conn:
+        assert not isinstance(conn.connection.driver_connection, Pg8000Connection)
+        assert write_statement(conn, "SET LOCAL statement_timeout = 4321").rows() == []  # no rows to read
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "4321ms"
+        assert write_statement(conn, "SELECT 2, 'two'").rows() == [[2, "two"]]

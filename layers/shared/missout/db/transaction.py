@@ -22,9 +22,9 @@ from typing import Literal
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from missout.db.driver import Pg8000Connection
 from missout.db.engine import app_engine
 from missout.db.scope import current_scope
+from missout.db.written import write_statement
 from missout.settings import DatabaseSettings, database_settings
 
 # SQLSTATEs that mean "the database is overloaded or going away", not "your statement is wrong".
@@ -121,15 +121,6 @@ def timeouts_sql(settings: DatabaseSettings) -> str:
     )
 
 
-def _apply_setup(conn: Connection, setup: str) -> None:
-    driver = conn.connection.driver_connection
-    if isinstance(driver, Pg8000Connection):
-        # Written with the BEGIN, sent with the block's first statement: no wait of its own (driver.py).
-        driver.write_in_transaction(setup)
-    else:
-        conn.exec_driver_sql(setup)
-
-
 @contextmanager
 def transaction(
     engine: Engine | None = None,
@@ -154,7 +145,8 @@ def transaction(
     engine = engine or app_engine()
     try:
         with scope.begin(engine) if scope else engine.begin() as conn:
-            _apply_setup(conn, setup)
+            # Written with the BEGIN, sent with the block's first statement: no wait of its own (written.py).
+            write_statement(conn, setup)
             yield conn
     except DBAPIError as exc:
         if is_unavailable(exc):

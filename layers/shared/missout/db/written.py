@@ -46,4 +46,5 @@ def write_statement(conn: Connection, sql: str) -> WrittenStatement:
     driver = conn.connection.driver_connection
     if isinstance(driver, Pg8000Connection):
         return WrittenStatement(driver, driver.write_in_transaction(sql))
-    return WrittenStatement(None, None, tuple(list(row) for row in conn.exec_driver_sql(sql)))
+    result = conn.exec_driver_sql(sql)
+    return WrittenStatement(None, None, tuple(list(row) for row in result) if result.returns_rows else ())
