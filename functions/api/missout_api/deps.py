@@ -71,15 +71,9 @@ def limits_for(request: Request, limits: RateLimits, wallet: str | None = None) 
     return chosen
 
 
-def count_request(conn: Connection, request: Request, limits: Sequence[Limit]) -> PendingCount:
-    """One upsert for every limit of this request, written into `conn`'s transaction: make it the block's
-    last statement, so it travels with the COMMIT (no wait of its own) and locks its rows only while the
-    COMMIT travels. After the block, `counted` gives the states."""
-    return count_hits_later(conn, limits)
-
-
 def counted(request: Request, pending: PendingCount) -> list[LimitState]:
-    """The committed count's states, remembered for the response headers."""
+    """The states of the request's count (`count_hits_later`, written last in its transaction so that it
+    travels with the COMMIT), remembered for the response headers."""
     states = pending.states()
     request.state.rate_limit = states
     return states
@@ -107,7 +101,7 @@ def counted_read(request: Request, limits: RateLimits, read: Callable[[Connectio
     COMMIT), then the 429 if the limit was passed: the one shape every read route uses."""
     with transaction() as conn:
         result = read(conn)
-        pending = count_request(conn, request, limits_for(request, limits))
+        pending = count_hits_later(conn, limits_for(request, limits))
     enforce(counted(request, pending))
     return result
 

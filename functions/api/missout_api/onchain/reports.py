@@ -23,9 +23,9 @@ from missout.pools.reporting import (
 )
 from missout.pools.reports import ActionRecord, find_live_pool, find_uses
 from missout.pools.transient import once_more_if_unavailable
-from missout.ratelimit import LimitState
+from missout.ratelimit import LimitState, count_hits_later
 from missout.wiring import ChainWiring, RateLimits
-from missout_api.deps import count_request, counted, enforce, limits_for
+from missout_api.deps import counted, enforce, limits_for
 from missout_api.problems import ProblemException
 from missout_api.schemas import ActionRecordOut, PendingOut
 
@@ -50,7 +50,7 @@ def _preflight(request: Request, limits: RateLimits, report: Report) -> tuple[li
             known = Known(uses=find_uses(conn, report.signature), live=find_live_pool(conn, report.pool))
             # Last: the upsert travels with the COMMIT, so it locks this IP's and wallet's counter rows only
             # while the COMMIT does.
-            pending = count_request(conn, request, limits_for(request, limits, wallet=report.wallet))
+            pending = count_hits_later(conn, limits_for(request, limits, wallet=report.wallet))
         return counted(request, pending), known
 
     return once_more_if_unavailable(attempt)

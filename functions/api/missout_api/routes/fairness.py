@@ -13,8 +13,8 @@ from fastapi import APIRouter, Path, Request, Response
 
 from missout.blocking import run_blocking
 from missout.db.transaction import transaction
-from missout.ratelimit import LimitState
-from missout_api.deps import Chain, Limits, count_request, counted, enforce, limits_for
+from missout.ratelimit import LimitState, count_hits_later
+from missout_api.deps import Chain, Limits, counted, enforce, limits_for
 from missout_api.problems import problem_responses
 from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, FairnessOut
@@ -39,5 +39,5 @@ async def get_fairness(
 
 def _count(request: Request, limits: Limits) -> list[LimitState]:
     with transaction() as conn:
-        pending = count_request(conn, request, limits_for(request, limits))
+        pending = count_hits_later(conn, limits_for(request, limits))
     return counted(request, pending)

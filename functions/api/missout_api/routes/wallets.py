@@ -15,7 +15,8 @@ from missout.auth import Action, issue_nonce
 from missout.blocking import offloaded
 from missout.db.transaction import transaction
 from missout.profiles.patterns import ACTIVITY_CURSOR
-from missout_api.deps import Limits, count_request, counted, counted_read, enforce, limits_for
+from missout.ratelimit import count_hits_later
+from missout_api.deps import Limits, counted, counted_read, enforce, limits_for
 from missout_api.problems import problem_responses
 from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
@@ -59,7 +60,7 @@ def get_nonce(
 ) -> NonceOut:
     """A single-use nonce (5 minutes) and the Sign-In-With-Solana message to sign for `action`."""
     with transaction() as conn:
-        pending = count_request(conn, request, limits_for(request, limits, wallet))
+        pending = count_hits_later(conn, limits_for(request, limits, wallet))
     enforce(counted(request, pending))
     with transaction() as conn:
         issued = issue_nonce(conn, wallet, action, signin_terms())
