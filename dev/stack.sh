@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local PostgreSQL + pgBouncer: see dev/README-stack.md. The logic lives in stack.py (tests
+# Local PostgreSQL + pgBouncer: see docs/local-stack.md. The logic lives in stack.py (tests
 # import it); this wrapper only picks an interpreter: the project venv if it exists, else the
 # system python3 (stack.py uses the standard library only, so `install` works before the venv).
 set -euo pipefail
