@@ -58,8 +58,8 @@ print(json.dumps({{
 
 
 def first_tick() -> list[Figure]:
-    from tests.monitor.served import free_socket, serve_in_thread
     from tests.monitor.world import SECRET, MonitorWorld
+    from tests.support.http_server import free_socket, serve_in_thread
 
     found, missing = interpreters()
     figures: list[Figure] = []

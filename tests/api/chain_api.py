@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -21,7 +19,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 
 from local_lambda import lambda_context
 from localnet.default_programs import register_default_programs
@@ -32,6 +29,7 @@ from localnet.transport import in_process_client
 from missout import settings
 from missout.chain.program import shipped_codec
 from missout.wiring import reset_wiring
+from tests.support.http_server import serve_in_thread
 from tests.support.verify_world import VerifyWorld
 
 EVENT_TEMPLATE = Path(__file__).resolve().parents[2] / "events" / "api_get_pools.json"
@@ -96,33 +94,6 @@ def invoke(
     return Answer(response["statusCode"], headers, parsed)
 
 
-class ChainServer:
-    """The local chain's JSON-RPC app served by uvicorn in a background thread."""
-
-    def __init__(self, chain: LocalChain) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(create_rpc_app(chain), log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the local chain server did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
-
 @contextmanager
 def served_world(monkeypatch: pytest.MonkeyPatch, *, seed: bytes = b"api-tests") -> Iterator[VerifyWorld]:
     """A `VerifyWorld` whose chain the API reads over HTTP; the API's settings point at it."""
@@ -130,26 +101,24 @@ def served_world(monkeypatch: pytest.MonkeyPatch, *, seed: bytes = b"api-tests")
     register_default_programs(chain, gateway_url="http://127.0.0.1:9")
     pool_program = chain.programs[shipped_codec().default_program_id]
     assert isinstance(pool_program, PoolProgram)
-    server = ChainServer(chain)
-    server.start()
-    client = in_process_client(create_rpc_app(chain))
-    try:
-        world = VerifyWorld(client, chain, pool_program)
-        monkeypatch.setenv("SOLANA_RPC_URLS", server.url)
-        monkeypatch.setenv("PROGRAM_ID", str(world.program_id))
-        monkeypatch.setenv("DEV_WALLET_PUBKEY", str(world.config.dev_wallet))
-        monkeypatch.setenv("TREASURY_WALLET_PUBKEY", str(world.config.treasury_wallet))
-        settings.clear_caches()
-        reset_wiring()
-        yield world
-    finally:
-        reset_wiring()
-        settings.clear_caches()
-        # A private loop: asyncio.run would leave the main thread without a current loop for later tests.
-        closer = asyncio.new_event_loop()
-        closer.run_until_complete(client.close())
-        closer.close()
-        server.stop()
+    with serve_in_thread(create_rpc_app(chain)) as url:
+        client = in_process_client(create_rpc_app(chain))
+        try:
+            world = VerifyWorld(client, chain, pool_program)
+            monkeypatch.setenv("SOLANA_RPC_URLS", url)
+            monkeypatch.setenv("PROGRAM_ID", str(world.program_id))
+            monkeypatch.setenv("DEV_WALLET_PUBKEY", str(world.config.dev_wallet))
+            monkeypatch.setenv("TREASURY_WALLET_PUBKEY", str(world.config.treasury_wallet))
+            settings.clear_caches()
+            reset_wiring()
+            yield world
+        finally:
+            reset_wiring()
+            settings.clear_caches()
+            # A private loop: asyncio.run would leave the main thread without a current loop for later tests.
+            closer = asyncio.new_event_loop()
+            closer.run_until_complete(client.close())
+            closer.close()
 
 
 def away_from_a_window_edge(window_s: int = 60, margin_s: float = 10.0) -> None:

@@ -1,11 +1,9 @@
-"""A tiny JSON-RPC server on 127.0.0.1 (ephemeral port) whose answers each test scripts.
-
-Runs uvicorn inside the test's own event loop and always shuts down when the `async with` exits.
+"""A tiny JSON-RPC server on 127.0.0.1 (ephemeral port) whose answers each test scripts, served by
+`tests.support.http_server` on the test's own event loop (or a thread's) and stopped when the block exits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,13 +11,12 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.monitor.served import free_socket, serve_in_thread
+from tests.support.http_server import serve_in_thread, serve_on_this_loop
 
 Handler = Callable[[dict[str, Any]], Response]
 
@@ -66,23 +63,9 @@ def _app(scripted: ScriptedRpc, path: str) -> Starlette:
 @asynccontextmanager
 async def scripted_rpc(handler: Handler, path: str = "/") -> AsyncIterator[ScriptedRpc]:
     scripted = ScriptedRpc(handler)
-    app = _app(scripted, path)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        # uvicorn offers no startup event to await; poll its flag briefly.
-        while not server.started:  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
-        scripted.url = f"http://127.0.0.1:{port}{path}"
+    async with serve_on_this_loop(_app(scripted, path)) as url:
+        scripted.url = url + path
         yield scripted
-    finally:
-        server.should_exit = True
-        server.force_exit = True  # no graceful drain: the clients are already closed
-        await task
-        sock.close()
 
 
 @contextmanager
@@ -90,7 +73,7 @@ def scripted_rpc_in_thread(handler: Handler) -> Iterator[ScriptedRpc]:
     """The same server on a loop of its own in a thread: for tests whose clients run on several loops in turn
     (`asyncio.run` per call, as the monitor does)."""
     scripted = ScriptedRpc(handler)
-    with serve_in_thread(_app(scripted, "/"), free_socket()) as url:
+    with serve_in_thread(_app(scripted, "/")) as url:
         scripted.url = url + "/"
         yield scripted
 

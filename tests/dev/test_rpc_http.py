@@ -3,7 +3,6 @@ as a process. Each test starts its server on an ephemeral port and stops it befo
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -13,15 +12,15 @@ from pathlib import Path
 
 import httpx2
 import pytest
-import uvicorn
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.models import TxOpts
 from solders.keypair import Keypair
 from solders.system_program import TransferParams, transfer
 
 from localnet.runtime import LocalChain
-from localnet.server import bind_listening_socket, create_rpc_app
+from localnet.server import create_rpc_app
 from tests.support.funded_chain import SOL
+from tests.support.http_server import serve_on_this_loop
 from tests.support.runtime_support import funded, signed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,17 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def served_chain() -> AsyncIterator[tuple[LocalChain, str]]:
     chain = LocalChain()
-    sock = bind_listening_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_rpc_app(chain), log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes no start event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield chain, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve_on_this_loop(create_rpc_app(chain)) as url:
+        yield chain, url
 
 
 async def test_send_and_confirm_over_http(served_chain: tuple[LocalChain, str]) -> None:

@@ -1,48 +1,21 @@
-"""The local chain served over real HTTP on 127.0.0.1 from a background thread, for code under test that runs
-its own event loops (the monitor Lambda handler calls `asyncio.run` per tick), and the environment that
-handler reads, set up as a deployment would set it."""
+"""The environment the monitor Lambda handler reads, set up as a deployment would set it. The local chain it
+talks to is served from a thread by `tests.support.http_server.serve_in_thread` (the handler runs its own
+event loop per tick)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from socket import socket
 
 import pytest
-import uvicorn
 from aws_lambda_powertools.utilities import parameters
 from solders.keypair import Keypair
-from starlette.types import ASGIApp
 
-from localnet.server import bind_listening_socket
 from missout import settings
 from missout.monitor import service
 from missout.monitor.engine import reset_monitor_engine
-
-
-def free_socket() -> socket:
-    return bind_listening_socket("127.0.0.1", 0)
-
-
-@contextmanager
-def serve_in_thread(app: ASGIApp, sock: socket) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _forget_loaded_configuration() -> None:

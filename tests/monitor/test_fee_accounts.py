@@ -25,9 +25,9 @@ from missout.monitor.service import MonitorService
 from missout.referrals.payouts import PayoutCaps
 from missout.settings import MonitorSettings
 from tests.monitor.drive import drive_until, payouts
-from tests.monitor.served import free_socket, serve_in_thread
 from tests.monitor.world import ENTRY, PROGRAM_ID, SECRET, MonitorWorld, plenty
 from tests.support.database import TestDatabase
+from tests.support.http_server import free_socket, serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 
 from local_lambda import lambda_context
 from missout.chain.rpc.clients import process_ssl_context
-from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
+from tests.monitor.served import monitor_handler_env
 from tests.monitor.world import SECRET, MonitorWorld
 from tests.support.database import TestDatabase
+from tests.support.http_server import free_socket, serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 

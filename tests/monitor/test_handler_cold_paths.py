@@ -21,10 +21,11 @@ from sqlalchemy.engine import Engine
 
 from missout.chain.accounts import PoolStatus
 from tests.monitor.drive import drive_until, payouts
-from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
+from tests.monitor.served import monitor_handler_env
 from tests.monitor.world import SECRET, MonitorWorld
 from tests.support.database import TestDatabase
 from tests.support.fresh_process import run_fresh
+from tests.support.http_server import free_socket, serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 

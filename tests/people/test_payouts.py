@@ -25,11 +25,12 @@ from missout.chain.pda import associated_token_address
 from missout.db.tables import pool_payouts, referral_claims, referral_reward_events, referral_rewards
 from missout.referrals.payouts import PayoutCaps, PayoutReport, pay_queued_claims
 from tests.api.chain_api import Answer, invoke
-from tests.monitor.served import free_socket, monitor_handler_env, serve_in_thread
+from tests.monitor.served import monitor_handler_env
 from tests.monitor.world import FAST_SEND, SECRET, MonitorWorld, plenty
 from tests.people.signing import signed
 from tests.support.database import TestDatabase
 from tests.support.factories import insert_mint
+from tests.support.http_server import free_socket, serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.localnet]
 

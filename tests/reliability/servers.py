@@ -8,14 +8,13 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from localnet.server import bind_listening_socket
+from tests.support.http_server import serve_on_this_loop
 
 
 def free_port() -> int:
@@ -27,18 +26,9 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    sock = bind_listening_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn has no startup event to await
-            await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    finally:
-        server.should_exit = True
-        server.force_exit = True  # a slow handler may still be sleeping: do not wait for it
-        await task
-        sock.close()
+    """`app` on the test's loop; its URL with the trailing slash the RPC endpoints are configured with."""
+    async with serve_on_this_loop(app) as url:
+        yield url + "/"
 
 
 def slow_node(delay_s: float) -> Starlette:
