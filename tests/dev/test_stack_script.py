@@ -77,3 +77,53 @@ def test_a_named_pgbouncer_can_be_stopped_and_restarted(own_pooler: tuple[stack.
     assert stack.pgb_running(cfg, stack.MAIN) is not None  # the shared pooler is untouched
     stack.start_pgbouncer(cfg, "test-restart", port)
     assert select_one() == 1
+
+
+@pytest.mark.integration
+def test_the_pooler_holds_the_roles_scram_verifier_not_the_password(
+    own_pooler: tuple[stack.Config, int],
+) -> None:
+    """The userlist copies PostgreSQL's verifier, which is made from the configured password; a login through
+    the pooler succeeds with the password and fails with any other (the pooler checks proofs against it)."""
+    cfg, port = own_pooler
+    verifier = stack.role_secret(cfg, stack.pg_bin(cfg))
+    assert verifier.startswith("SCRAM-SHA-256$4096:")
+    assert stack.scram_verifier_matches(verifier, cfg.password)
+    assert not stack.scram_verifier_matches(verifier, cfg.password + "x")
+    userlist = (cfg.pgb_dir("test-restart") / "userlist.txt").read_text()
+    assert userlist == stack.userlist_entry(stack.APP_ROLE, verifier)
+    assert cfg.password not in userlist
+
+    url = make_url(stack.env_vars(cfg)["DIRECT_DATABASE_URL"]).set(port=port)
+    with create_engine(url, poolclass=NullPool, connect_args={"ssl_context": False}).connect() as conn:
+        assert conn.execute(text("select current_user")).scalar() == stack.APP_ROLE
+    wrong = create_engine(
+        url.set(password=cfg.password + "x"), poolclass=NullPool, connect_args={"ssl_context": False}
+    )
+    with pytest.raises(DBAPIError, match=r"(?i)password authentication failed|SASL authentication failed"):
+        wrong.connect()
+
+
+@pytest.mark.integration
+def test_a_second_start_keeps_the_verifier(stack_settings: dict[str, str]) -> None:
+    """`start` sets the password only when the stored verifier is not made from it: setting it again would
+    draw a new salt and leave running poolers with a verifier PostgreSQL no longer accepts."""
+    cfg = stack.Config.from_env()
+    before = stack.role_secret(cfg, stack.pg_bin(cfg))
+    stack.bootstrap(cfg, stack.pg_bin(cfg))
+    assert stack.role_secret(cfg, stack.pg_bin(cfg)) == before
+
+
+@pytest.mark.parametrize(
+    "verifier",
+    [
+        "",
+        "md5" + "0" * 32,
+        "SCRAM-SHA-256$4096:c2FsdA==$bm90LWEta2V5:bm90LWEta2V5",
+        "SCRAM-SHA-256$many:c2FsdA==$a:b",
+        "SCRAM-SHA-256$4096:!!$a:b",
+        "SCRAM-SHA-1$4096:c2FsdA==$a$b",
+    ],
+)
+def test_anything_but_a_verifier_of_the_password_does_not_match(verifier: str) -> None:
+    assert not stack.scram_verifier_matches(verifier, "missout-dev-only")
