@@ -625,6 +625,22 @@ def write_private(files: Mapping[Path, str]) -> None:
         own(path, 0o600)  # the userlist holds a password equivalent
 
 
+def pgbouncer_fds(max_client_conn: int) -> int:
+    """Descriptors one pgBouncer may need: one per client, one per server connection (`default_pool_size` per
+    database and user; the wildcard database makes that open-ended, hence the margin), a few of its own."""
+    return 2 * max_client_conn + 100
+
+
+def with_fd_limit(fds: int, cmd: Sequence[str]) -> list[str]:
+    """`cmd` with its soft limit on open files raised to `fds`, or to the hard limit where that is lower.
+
+    Why: runuser's PAM session resets the soft limit to 1024. A pooler allowing 1,200 clients then ran out of
+    descriptors once logins got fast: accept() failed with "Too many open files", clients it had accepted
+    waited out query_wait_timeout, and a storm of 1,000 clients fell from 160 to 4 transactions per second."""
+    script = f'ulimit -n {fds} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"'
+    return ["sh", "-c", script, "with-fd-limit", *cmd]
+
+
 def start_pgbouncer(cfg: Config, name: str, port: int, *, max_client_conn: int = 500) -> None:
     """Start (or converge) one instance. `max_client_conn` above the default is for the benchmark's own
     pooler, whose storm runs 1,000 clients at once."""
@@ -655,7 +671,13 @@ def start_pgbouncer(cfg: Config, name: str, port: int, *, max_client_conn: int =
     write_private(files)
     log = folder / "pgbouncer.log"
     try:
-        run(as_service([str(binary), "-d", str(folder / "pgbouncer.ini")]))
+        run(
+            as_service(
+                with_fd_limit(
+                    pgbouncer_fds(max_client_conn), [str(binary), "-d", str(folder / "pgbouncer.ini")]
+                )
+            )
+        )
     except StackError as exc:
         raise StackError(f"pgbouncer {name}: failed to start: {exc}\n{log_tail(log)}") from exc
     # A real login through the pooler also proves pgBouncer's own login to PostgreSQL.
