@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -127,3 +128,14 @@ def test_a_second_start_keeps_the_verifier(stack_settings: dict[str, str]) -> No
 )
 def test_anything_but_a_verifier_of_the_password_does_not_match(verifier: str) -> None:
     assert not stack.scram_verifier_matches(verifier, "missout-dev-only")
+
+
+def test_the_pooler_runs_with_open_files_for_its_clients() -> None:
+    """runuser resets the soft limit to 1,024; the wrapper raises it (never past the hard limit)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    wanted = stack.pgbouncer_fds(1200)
+    shown = subprocess.run(
+        stack.with_fd_limit(wanted, ["sh", "-c", "ulimit -n"]), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    expected = wanted if hard == resource.RLIM_INFINITY or hard >= wanted else hard
+    assert int(shown) == expected
