@@ -69,9 +69,10 @@ def warm_routes() -> list[Figure]:
         limits = (
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
             "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request; "
-            "one round trip per statement (missout/db/driver.py: BEGIN and the transaction's SET LOCAL "
-            "ride on the first, the rate-limit count on the COMMIT), so a list or a detail (one query each) "
-            "waits as often as the reference: connect, query, COMMIT"
+            "one round trip per statement whose answer is needed (missout/db/driver.py: BEGIN and the "
+            "transaction's SET LOCAL ride on the first, the rate-limit count on the COMMIT), so a list or a "
+            "detail (one query each) waits as often as the reference: connect, query, COMMIT; a join's "
+            "recording waits 4 times (its writes ride with the next statement: missout/db/written.py)"
         )
         notes = [
             f"{REQUESTS_PER_RUN} requests per run, {RUNS} runs, series interleaved; "

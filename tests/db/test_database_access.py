@@ -104,3 +104,12 @@ def test_unreachable_database_is_unavailable_not_a_crash(
     reset_app_engine()
     with pytest.raises(DatabaseUnavailable), transaction() as conn:
         conn.execute(text("SELECT 1"))
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+def test_a_deadlock_or_serialization_failure_is_unavailable_so_it_is_retried(
+    app_database: TestDatabase, sqlstate: str
+) -> None:
+    """The server rolled the transaction back to settle a conflict: a clean, retryable 503, never a 500."""
+    with pytest.raises(DatabaseUnavailable), transaction() as conn:
+        conn.execute(text(f"DO $$ BEGIN RAISE SQLSTATE '{sqlstate}'; END $$"))

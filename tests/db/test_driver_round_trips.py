@@ -358,3 +358,111 @@ def test_on_pg8000s_own_connection_a_written_statement_runs_at_once(direct_engin
         assert write_statement(conn, "SET LOCAL statement_timeout = 4321").rows() == []  # no rows to read
         assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "4321ms"
         assert write_statement(conn, "SELECT 2, 'two'").rows() == [[2, "two"]]
+
+
+def test_deferred_writes_ride_with_the_next_answered_statement(
+    counted_app_engine: list[_CountedSocket], probe_table: str
+) -> None:
+    from missout.db.written import answers_deferred
+
+    with transaction() as conn:
+        conn.execute(text("SELECT 1"))
+    counted_app_engine.clear()
+    with transaction() as conn:
+        with answers_deferred(conn):
+            conn.execute(text("INSERT INTO driver_probe VALUES (:n, :n, 'a')"), {"n": 1})
+            conn.execute(text("INSERT INTO driver_probe VALUES (:n, :n, 'b')"), {"n": 2})
+            conn.execute(text("UPDATE driver_probe SET note = :note WHERE n = :n"), {"note": "c", "n": 2})
+        assert [socket.exchanges for socket in counted_app_engine] == [0]  # all written, none sent
+        seen = conn.execute(text("SELECT string_agg(note, ',' ORDER BY n) FROM driver_probe")).scalar_one()
+        assert seen == "a,c"  # the SELECT carried them, and their effects came first
+    # BEGIN, the settings, the three writes and the SELECT in one exchange; the COMMIT in another.
+    assert [socket.exchanges for socket in counted_app_engine] == [2]
+
+
+def test_a_deferred_write_that_fails_is_raised_by_the_next_exchange_and_nothing_is_committed(
+    app_database: TestDatabase, probe_table: str, direct_engine: Engine
+) -> None:
+    from missout.db.transaction import ConstraintViolation
+    from missout.db.written import answers_deferred
+
+    def insert_twice_then_read() -> None:
+        with transaction() as conn:
+            conn.execute(text("INSERT INTO driver_probe VALUES (1, 1, 'kept?')"))
+            with answers_deferred(conn):
+                conn.execute(text("INSERT INTO driver_probe VALUES (1, 2, 'twice')"))  # the primary key again
+            conn.execute(text("SELECT 1"))  # carries it: raises the INSERT's error, not "transaction aborted"
+
+    with pytest.raises(ConstraintViolation) as raised:
+        insert_twice_then_read()
+    assert raised.value.sqlstate == "23505"
+    with direct_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
+    with transaction() as conn:  # the pooled connection that failed was not handed back out of step
+        assert conn.execute(text("SELECT CAST(:n AS int)"), {"n": 4}).scalar_one() == 4
+
+
+def test_a_statement_that_returns_rows_is_refused_while_answers_are_deferred(
+    driver: Pg8000Connection, probe_table: str
+) -> None:
+    cursor = driver.cursor()
+    cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (1, 1, "x"))
+    exchanges = _exchanges(driver)
+    driver.answers_deferred = True
+    try:
+        for statement in (
+            "SELECT note FROM driver_probe WHERE n = %s",
+            "  with t AS (SELECT 1) SELECT * FROM t WHERE 1 = %s",
+            "UPDATE driver_probe SET note = 'y' WHERE n = %s RETURNING note",
+        ):
+            with pytest.raises(pg8000.dbapi.ProgrammingError, match="cannot be deferred"):
+                cursor.execute(statement, (1,))
+    finally:
+        driver.answers_deferred = False
+    assert _exchanges(driver) == exchanges  # nothing was sent, nor left written
+    cursor.execute("SELECT note FROM driver_probe WHERE n = %s", (1,))
+    assert cursor.fetchall() == (["x"],)
+    driver.commit()
+
+
+def test_rollback_undoes_a_failed_deferred_write_without_raising_its_error(
+    driver: Pg8000Connection, probe_table: str, direct_engine: Engine
+) -> None:
+    cursor = driver.cursor()
+    cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (5, 1, "first"))
+    driver.answers_deferred = True
+    try:
+        cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (5, 2, "clash"))
+    finally:
+        driver.answers_deferred = False
+    driver.rollback()  # the clash is read and dropped: the rollback undoes it with the rest
+    assert driver._transaction_status == b"I"
+    with direct_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
+    cursor.execute("SELECT %s::int", (6,))  # in step
+    assert cursor.fetchall() == ([6],)
+    driver.commit()
+
+
+def test_recording_a_join_waits_three_times(
+    counted_app_engine: list[_CountedSocket], direct_engine: Engine
+) -> None:
+    """The API's recording of a join on a known pool (tests/reliability/workload.py mirrors it): the lock and
+    the replay guard; the activity row and the pool's read; the seats, the row and the join's proof with the
+    COMMIT. Eight waits before the writes were deferred."""
+    from tests.reliability.workload import JoinPlan, Lane, record_join, seed_pools
+
+    (pool_id,) = seed_pools(direct_engine, 1)
+    join = JoinPlan(direct_engine, Lane((pool_id,))).next()
+    with transaction() as conn:
+        conn.execute(text("SELECT 1"))
+    counted_app_engine.clear()
+    with transaction() as conn:
+        record_join(conn, join)
+    assert [socket.exchanges for socket in counted_app_engine] == [3]
+    with direct_engine.connect() as conn:
+        seated = conn.execute(
+            text("SELECT join_signature FROM participants WHERE pool_id = :p AND wallet = :w"),
+            {"p": pool_id, "w": join.wallet},
+        ).scalar_one()
+    assert seated == join.signature

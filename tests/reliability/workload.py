@@ -217,9 +217,11 @@ class JoinPlan:
 
 
 def record_join(conn: Connection, join: Join) -> None:
-    """What the API records for a verified join on a known pool (`reporting._record`): the replay guard and
-    the activity row, then the pool and its seats from the chain state, then the join's proof on its seat."""
+    """What the API records for a verified join on a known pool (`reporting._record`): the pool row's lock,
+    the replay guard and the activity row, then the pool and its seats from the chain state, then the join's
+    proof on its seat."""
     now = datetime.now(UTC)
+    records.lock_pool_first(conn, join.pool_id)
     claimed = reports.claim_signature(
         conn,
         signature=join.signature,

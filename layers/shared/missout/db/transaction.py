@@ -40,6 +40,11 @@ _UNAVAILABLE_SQLSTATES = {
     "08003",
     "08004",
     "08006",  # connection exceptions
+    # The server rolled the transaction back to break a conflict with another: running it again is safe and
+    # usually succeeds (the reports retry once: pools/transient.py). Lock order (pools/records.py,
+    # `lock_pool_first`) keeps deadlocks out of the paths we know; this keeps any other from being a 500.
+    "40P01",  # deadlock_detected
+    "40001",  # serialization_failure
 }
 
 

@@ -13,10 +13,16 @@ What changes against running it at once:
 - **Parameters.** None: only SQL text, simple protocol.
 
 On a connection that is not ours (driver.py) the statement runs at once; callers need not care which.
+
+`answers_deferred` does the same for the SQLAlchemy statements executed inside it (parameters and all): for
+writes that return no rows and whose row counts nobody reads. Their errors come as above, from the next
+exchange; a statement that may return rows is refused there, since its rows would never be read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,3 +54,20 @@ def write_statement(conn: Connection, sql: str) -> WrittenStatement:
         return WrittenStatement(driver, driver.write_in_transaction(sql))
     result = conn.exec_driver_sql(sql)
     return WrittenStatement(None, None, tuple(list(row) for row in result) if result.returns_rows else ())
+
+
+@contextmanager
+def answers_deferred(conn: Connection) -> Iterator[None]:
+    """Inside the block, `conn.execute` of a statement without rows writes it into the transaction instead
+    of waiting for its answer; the next statement that must be answered (or the COMMIT) carries it. A row
+    count read inside the block is -1: do not read one. Nests; on a connection that is not ours, a no-op."""
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, Pg8000Connection):
+        yield
+        return
+    before = driver.answers_deferred
+    driver.answers_deferred = True
+    try:
+        yield
+    finally:
+        driver.answers_deferred = before

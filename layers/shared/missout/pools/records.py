@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from missout.chain.accounts import ParticipantsAccount, PoolAccount, PoolStatus
 from missout.chain.addresses import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from missout.db.tables import activity, mints, participants, pool_payouts, pools, winner_totals
+from missout.db.written import answers_deferred, write_statement
 from missout.pools.payability import unpayable_reason
 from missout.pools.status import CLOSED, db_status
 
@@ -109,11 +110,21 @@ def register_pool_from_chain(
     return Registration(pool_id=pool_id, created=created, sync=sync)
 
 
+def lock_pool_first(conn: Connection, pool_id: int) -> None:
+    """Take the pool row's lock (the one `sync_pool_from_chain` takes) before anything else in the
+    transaction, so every writer of a pool locks in one order: the row first, then the rows that reference it.
+    A report that wrote its replay guard first and then waited here deadlocked with one that held the row and
+    waited on that guard (a second report of the same signature). Written, not waited for: it travels with
+    the transaction's next statement and is answered before it (written.py)."""
+    write_statement(conn, f"SELECT id FROM pools WHERE id = {int(pool_id)} FOR NO KEY UPDATE")  # noqa: S608
+
+
 def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> SyncResult:
     """Write the decoded state onto the pool's row and its seats, unless the row mirrors a newer slot.
 
     The row is locked for the rest of the caller's transaction, so two syncs of one pool apply in turn and
-    the older read is the one dropped."""
+    the older read is the one dropped. The seats and the row are written without waiting for their answers
+    (written.py): the caller's next statement, or its COMMIT, carries them."""
     row = conn.execute(
         select(
             pools.c.mint,
@@ -125,7 +136,11 @@ def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> Sy
             pools.c.unpayable_reason,
         )
         .where(pools.c.id == pool_id)
-        .with_for_update()
+        # FOR NO KEY UPDATE, not FOR UPDATE: the sync never changes the row's key, and this strength does not
+        # conflict with the FOR KEY SHARE lock that every insert referencing the pool takes (used_signatures,
+        # activity, participants). With FOR UPDATE, two reports of one pool that had each inserted such a row
+        # waited for each other here: PostgreSQL found the deadlock and failed one of them (a 500).
+        .with_for_update(key_share=True)
     ).first()
     if row is None:
         raise PoolNotRegistered(f"no pool with id {pool_id}")
@@ -147,10 +162,12 @@ def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> Sy
         "updated_at": func.now(),
     }
     listed = _listed_wallets(pool, state.participants)
-    if listed is not None:
-        _seat_participants(conn, pool_id, listed)
-        values["participants_count"] = len(listed)
-    conn.execute(update(pools).where(pools.c.id == pool_id).values(values))
+    # Writes only, nothing read back: they go out with the caller's next statement or its COMMIT (written.py).
+    with answers_deferred(conn):
+        if listed is not None:
+            _seat_participants(conn, pool_id, listed)
+            values["participants_count"] = len(listed)
+        conn.execute(update(pools).where(pools.c.id == pool_id).values(values))
     return SyncResult(
         pool_id, applied=True, status=values["status"], unpayable_reason=values["unpayable_reason"]
     )

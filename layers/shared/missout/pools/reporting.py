@@ -301,6 +301,7 @@ def _record(conn: Connection, report: Report, proven: _Proven) -> Outcome:
     verified, state = proven.verified, proven.state
     if proven.live is not None:
         pool_id = proven.live.id
+        records.lock_pool_first(conn, pool_id)  # as registration does: the pool row, then what references it
     else:
         assert state is not None
         create = proven.registration or verified

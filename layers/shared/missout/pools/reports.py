@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from missout.chain.addresses import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from missout.chain.pool_keys import PoolKeys
 from missout.db.tables import activity, mints, participants, pools, used_signatures
+from missout.db.written import answers_deferred
 from missout.pools.actions import Action as Action
 from missout.pools.actions import ActionRecord as ActionRecord
 from missout.pools.status import TERMINAL_POOL_STATUSES
@@ -143,41 +144,49 @@ def claim_signature(
     if claimed is None:
         return False
     # The create's activity row may exist already (registration writes it); the guard above is what decides.
-    conn.execute(
-        pg_insert(activity)
-        .values(
-            pool_id=pool_id,
-            wallet=wallet,
-            kind=action.db,
-            amount=amount,
-            signature=signature,
-            slot=slot,
-            block_time=block_time,
+    with answers_deferred(conn):  # nothing read back: it goes out with the next statement (written.py)
+        conn.execute(
+            pg_insert(activity)
+            # inline: no `RETURNING activity.id` for a new id nobody reads (a deferred statement may return
+            # no rows), and no `nextval` fetched beforehand instead (a wait of its own)
+            .inline()
+            .values(
+                pool_id=pool_id,
+                wallet=wallet,
+                kind=action.db,
+                amount=amount,
+                signature=signature,
+                slot=slot,
+                block_time=block_time,
+            )
+            .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
         )
-        .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
-    )
     return True
 
 
 def mark_joined(conn: Connection, pool_id: int, wallet: str, signature: str, joined_at: datetime) -> None:
-    """The join's own proof on the participant's row (the seat itself comes from the chain)."""
-    conn.execute(
-        update(participants)
-        .where(
-            participants.c.pool_id == pool_id,
-            participants.c.wallet == wallet,
-            participants.c.join_signature.is_(None),
+    """The join's own proof on the participant's row (the seat itself comes from the chain). Written, not
+    waited for: it goes out with the caller's next statement or its COMMIT (written.py)."""
+    with answers_deferred(conn):
+        conn.execute(
+            update(participants)
+            .where(
+                participants.c.pool_id == pool_id,
+                participants.c.wallet == wallet,
+                participants.c.join_signature.is_(None),
+            )
+            .values(join_signature=signature, joined_at=joined_at)
         )
-        .values(join_signature=signature, joined_at=joined_at)
-    )
 
 
 def mark_refunded(conn: Connection, pool_id: int, wallet: str, signature: str) -> None:
-    conn.execute(
-        update(participants)
-        .where(participants.c.pool_id == pool_id, participants.c.wallet == wallet)
-        .values(refund_claimed=True, refund_signature=signature)
-    )
+    """Written, not waited for, as `mark_joined`."""
+    with answers_deferred(conn):
+        conn.execute(
+            update(participants)
+            .where(participants.c.pool_id == pool_id, participants.c.wallet == wallet)
+            .values(refund_claimed=True, refund_signature=signature)
+        )
 
 
 def set_mint_names(conn: Connection, mint: str, name: str | None, symbol: str | None) -> None:
