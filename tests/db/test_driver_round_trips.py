@@ -261,6 +261,18 @@ def test_asking_for_a_written_statements_answer_sends_it_then(driver: Pg8000Conn
     assert _exchanges(driver) == 2
 
 
+def _assert_nothing_committed_and_in_step(driver: Pg8000Connection, direct_engine: Engine) -> None:
+    """The transaction ended, none of it reached the table, and the connection's next exchange reads its own
+    answer (no answer of the failed one was left in the socket)."""
+    assert driver._transaction_status == b"I"
+    with direct_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
+    cursor = driver.cursor()
+    cursor.execute("SELECT %s::int", (6,))
+    assert cursor.fetchall() == ([6],)
+    driver.commit()
+
+
 def test_a_written_statement_that_fails_is_raised_by_the_commit_and_nothing_is_committed(
     driver: Pg8000Connection, probe_table: str, direct_engine: Engine
 ) -> None:
@@ -272,12 +284,7 @@ def test_a_written_statement_that_fails_is_raised_by_the_commit_and_nothing_is_c
     # The statement's own error, not the COMMIT's: past a failed statement PostgreSQL answers COMMIT with a
     # ROLLBACK and no error, so a driver that raised only the COMMIT's would report a commit that undid all.
     assert raised.value.args[0]["C"] == "22012"
-    assert driver._transaction_status == b"I"
-    with direct_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
-    cursor.execute("SELECT %s::int", (3,))  # in step
-    assert cursor.fetchall() == ([3],)
-    driver.commit()
+    _assert_nothing_committed_and_in_step(driver, direct_engine)
 
 
 def test_a_read_routes_count_rides_with_the_commit(counted_app_engine: list[_CountedSocket]) -> None:
@@ -436,12 +443,7 @@ def test_rollback_undoes_a_failed_deferred_write_without_raising_its_error(
     finally:
         driver.answers_deferred = False
     driver.rollback()  # the clash is read and dropped: the rollback undoes it with the rest
-    assert driver._transaction_status == b"I"
-    with direct_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM driver_probe")).scalar_one() == 0
-    cursor.execute("SELECT %s::int", (6,))  # in step
-    assert cursor.fetchall() == ([6],)
-    driver.commit()
+    _assert_nothing_committed_and_in_step(driver, direct_engine)
 
 
 def test_recording_a_join_waits_three_times(
