@@ -93,6 +93,15 @@ def enforce(states: Sequence[LimitState]) -> None:
         )
 
 
+def count_alone(request: Request, limits: RateLimits, wallet: str | None = None) -> list[LimitState]:
+    """Count this request against its IP limit (and `wallet`'s, if given) in a short transaction of its own,
+    committed before the request's work: a request refused afterwards still counts. Its states, for
+    `enforce` and the response headers."""
+    with transaction() as conn:
+        pending = count_hits_later(conn, limits_for(request, limits, wallet))
+    return counted(request, pending)
+
+
 T = TypeVar("T")
 
 

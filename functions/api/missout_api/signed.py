@@ -21,12 +21,10 @@ from missout.auth import (
     consume_nonce,
 )
 from missout.auth.messages import MAX_MESSAGE_CHARS, MESSAGE_PATTERN
-from missout.db.transaction import transaction
-from missout.ratelimit import count_hits_later
 from missout.refusals import Refused
 from missout.settings import api_settings
 from missout.wiring import RateLimits
-from missout_api.deps import counted, enforce, limits_for
+from missout_api.deps import count_alone, enforce
 from missout_api.problems import ProblemException
 from missout_api.schemas import BASE58_SIGNATURE, ApiModel
 
@@ -107,6 +105,4 @@ def refusal(
 def admit(request: Request, limits: RateLimits, wallet: str) -> None:
     """Count a changing request against its IP and wallet limits and refuse it (429) *before* the change:
     its own short transaction, so a refused request changes nothing and a failed one still counts."""
-    with transaction() as conn:
-        pending = count_hits_later(conn, limits_for(request, limits, wallet))
-    enforce(counted(request, pending))
+    enforce(count_alone(request, limits, wallet))

@@ -12,9 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from missout.blocking import run_blocking
-from missout.db.transaction import transaction
-from missout.ratelimit import LimitState, count_hits_later
-from missout_api.deps import Chain, Limits, counted, enforce, limits_for
+from missout_api.deps import Chain, Limits, count_alone, enforce
 from missout_api.problems import problem_responses
 from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, FairnessOut
@@ -30,14 +28,8 @@ async def get_fairness(
     chain: Chain,
     limits: Limits,
 ) -> FairnessOut:
-    states = await run_blocking(_count, request, limits)
+    states = await run_blocking(count_alone, request, limits)
     enforce(states)
     from missout_api.onchain.fairness import prove_draw  # the chain stack, on first use
 
     return await prove_draw(address, chain, response)
-
-
-def _count(request: Request, limits: Limits) -> list[LimitState]:
-    with transaction() as conn:
-        pending = count_hits_later(conn, limits_for(request, limits))
-    return counted(request, pending)

@@ -15,8 +15,7 @@ from missout.auth import Action, issue_nonce
 from missout.blocking import offloaded
 from missout.db.transaction import transaction
 from missout.profiles.patterns import ACTIVITY_CURSOR
-from missout.ratelimit import count_hits_later
-from missout_api.deps import Limits, counted, counted_read, enforce, limits_for
+from missout_api.deps import Limits, count_alone, counted_read, enforce
 from missout_api.problems import problem_responses
 from missout_api.routes.lazy_route import LazyAPIRoute
 from missout_api.schemas import BASE58_KEY, ApiModel
@@ -59,9 +58,7 @@ def get_nonce(
     action: Annotated[Action, Query(description="the change the signed message will authorise")],
 ) -> NonceOut:
     """A single-use nonce (5 minutes) and the Sign-In-With-Solana message to sign for `action`."""
-    with transaction() as conn:
-        pending = count_hits_later(conn, limits_for(request, limits, wallet))
-    enforce(counted(request, pending))
+    enforce(count_alone(request, limits, wallet))
     with transaction() as conn:
         issued = issue_nonce(conn, wallet, action, signin_terms())
     return NonceOut(
