@@ -7,6 +7,7 @@ server. The tests count them on the connection's socket file."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -409,14 +410,23 @@ def test_a_deferred_write_that_fails_is_raised_by_the_next_exchange_and_nothing_
         assert conn.execute(text("SELECT CAST(:n AS int)"), {"n": 4}).scalar_one() == 4
 
 
+@contextmanager
+def _deferring(driver: Pg8000Connection) -> Iterator[None]:
+    """`answers_deferred` on the raw DB-API connection (written.py sets it through SQLAlchemy's)."""
+    driver.answers_deferred = True
+    try:
+        yield
+    finally:
+        driver.answers_deferred = False
+
+
 def test_a_statement_that_returns_rows_is_refused_while_answers_are_deferred(
     driver: Pg8000Connection, probe_table: str
 ) -> None:
     cursor = driver.cursor()
     cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (1, 1, "x"))
     exchanges = _exchanges(driver)
-    driver.answers_deferred = True
-    try:
+    with _deferring(driver):
         for statement in (
             "SELECT note FROM driver_probe WHERE n = %s",
             "  with t AS (SELECT 1) SELECT * FROM t WHERE 1 = %s",
@@ -424,8 +434,6 @@ def test_a_statement_that_returns_rows_is_refused_while_answers_are_deferred(
         ):
             with pytest.raises(pg8000.dbapi.ProgrammingError, match="cannot be deferred"):
                 cursor.execute(statement, (1,))
-    finally:
-        driver.answers_deferred = False
     assert _exchanges(driver) == exchanges  # nothing was sent, nor left written
     cursor.execute("SELECT note FROM driver_probe WHERE n = %s", (1,))
     assert cursor.fetchall() == (["x"],)
@@ -437,11 +445,8 @@ def test_rollback_undoes_a_failed_deferred_write_without_raising_its_error(
 ) -> None:
     cursor = driver.cursor()
     cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (5, 1, "first"))
-    driver.answers_deferred = True
-    try:
+    with _deferring(driver):
         cursor.execute("INSERT INTO driver_probe VALUES (%s, %s, %s)", (5, 2, "clash"))
-    finally:
-        driver.answers_deferred = False
     driver.rollback()  # the clash is read and dropped: the rollback undoes it with the rest
     _assert_nothing_committed_and_in_step(driver, direct_engine)
 
