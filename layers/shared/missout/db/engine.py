@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+import missout.db.scram  # noqa: F401  (loaded for its effect: the SCRAM key is derived once, scram.py)
 from missout.db.connection_plan import ConnectionPlan, TlsPolicy, plan_connection
 from missout.db.driver import make_pg8000_connection
 from missout.db.timestamps import read_timestamps_fast
