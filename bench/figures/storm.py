@@ -43,8 +43,9 @@ CLIENT_PROCESSES = 2  # pgbench's -j and the join clients' processes: one number
 CONNECT_TIMEOUT_S = 15  # also bounds every read (pg8000's socket timeout); 1,000 clients drain in 12-14 s
 _LIMITS = (
     f"2 cores shared by the Python clients ({CLIENT_PROCESSES} processes, each with one GIL), pgBouncer (one "
-    "thread) and PostgreSQL; every request pays a SCRAM login: the client derives its key (PBKDF2, 4,096 "
-    "rounds), pgBouncer checks the proof against the role's stored verifier (docs/local-stack.md)"
+    "thread) and PostgreSQL; every request pays a SCRAM login: pgBouncer checks the proof against the role's "
+    "stored verifier, and our clients prove it with a key derived once per process (missout/db/scram.py), "
+    "where pgbench (libpq) derives it on every connect (PBKDF2, 4,096 rounds; docs/local-stack.md)"
 )
 
 
