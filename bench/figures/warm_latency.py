@@ -68,8 +68,8 @@ def warm_routes() -> list[Figure]:
         ours = {q: median([run[route][q] for run in per_run]) for q in QUANTILES}
         limits = (
             "one core: the Python work per request (routing, validation, serialisation, SQLAlchemy) "
-            "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request (its key "
-            "derived once per process: missout/db/scram.py); "
+            "plus the SCRAM login of a fresh pooled connection, which NullPool pays on every request "
+            "(its key derived once per process: missout/db/scram.py); "
             "one round trip per statement whose answer is needed (missout/db/driver.py: BEGIN and the "
             "transaction's SET LOCAL ride on the first, the rate-limit count on the COMMIT), so a list or a "
             "detail (one query each) waits as often as the reference: connect, query, COMMIT; a join's "
