@@ -1,5 +1,6 @@
-"""Where the API's blocking work runs (`missout.blocking`): on worker threads that outlive the request (a warm
-Lambda reuses them), never on the event loop (uvicorn keeps serving while a statement waits), with the
+"""Where the API's blocking work runs (`missout.blocking`): in a Lambda invocation, on the invoking thread
+(one request per invocation: no hop to a worker, no thread started); under an ASGI server, on worker threads
+that outlive the request, never on the event loop (uvicorn keeps serving while a statement waits); with the
 request's context variables, and with the same answers as before (problem+json, 503 for the database)."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from missout import settings
-from missout.blocking import THREAD_NAME_PREFIX, run_blocking
+from missout.blocking import THREAD_NAME_PREFIX, run_blocking, serving_one_request
 from missout.db import app_engine, reset_app_engine
 from missout_api.app import create_app
 from tests.api.chain_api import invoke
@@ -39,7 +40,7 @@ def started_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def test_a_warm_handler_reuses_its_worker_threads_across_invocations(
+def test_a_lambda_invocation_runs_its_blocking_work_on_the_invoking_thread(
     app_database: TestDatabase, direct_engine: Engine, started_threads: list[str]
 ) -> None:
     insert_mint(direct_engine)
@@ -47,21 +48,15 @@ def test_a_warm_handler_reuses_its_worker_threads_across_invocations(
     statement_threads: list[threading.Thread] = []
     event.listen(app_engine(), "before_cursor_execute", lambda *_: statement_threads.append(_current()))
     paths = ["/health", "/api/pools", f"/api/pools/{key(900)}", f"/api/pools/{MISSING_POOL}"]
-    for path in paths:  # warm: the first requests may start the pool's first threads
-        invoke("GET", path)
-    started_threads.clear()
-    statement_threads.clear()
 
     statuses = [invoke("GET", path).status for _ in range(10) for path in paths]
 
     assert statuses == [200, 200, 200, 404] * 10
-    # Before: anyio started (and stopped) one "AnyIO worker thread" per request under Mangum, 40 here.
-    assert not any(name.startswith("AnyIO") for name in started_threads), started_threads
-    assert len(started_threads) <= 2, started_threads  # at most a spare worker, never one per request
+    # Before: anyio started (and stopped) one "AnyIO worker thread" per request under Mangum, 40 here; then a
+    # worker pool took every request's blocking work across a thread hop. Now none is started at all.
+    assert started_threads == []
     assert statement_threads, "no statement was seen"
-    assert {t.name.split("_")[0] for t in statement_threads} == {THREAD_NAME_PREFIX}
-    assert len(set(statement_threads)) <= 3
-    assert threading.main_thread() not in statement_threads
+    assert set(statement_threads) == {_current()}
 
 
 def _current() -> threading.Thread:
@@ -148,6 +143,24 @@ def test_run_blocking_carries_the_callers_context_variables() -> None:
     seen, thread = asyncio.run(in_request())
     assert seen == "req-42"
     assert thread.startswith(THREAD_NAME_PREFIX)
+
+
+def test_serving_one_request_runs_the_call_on_the_calling_thread_in_a_copy_of_the_context() -> None:
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    def call() -> tuple[str, threading.Thread]:
+        seen = request_id.get()
+        request_id.set("changed by the call")  # stays in the call's copy, as on a worker
+        return seen, _current()
+
+    async def in_request() -> tuple[str, threading.Thread, str]:
+        request_id.set("req-42")
+        with serving_one_request():
+            seen, thread = await run_blocking(call)
+        return seen, thread, request_id.get()
+
+    seen, thread, after = asyncio.run(in_request())
+    assert (seen, thread, after) == ("req-42", _current(), "req-42")
 
 
 def test_a_cancelled_caller_does_not_cut_the_blocking_call_short() -> None:

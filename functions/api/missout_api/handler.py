@@ -19,6 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
+from missout.blocking import serving_one_request
 from missout.observability import logger
 from missout_api import snapstart
 from missout_api.app import build_common_routes, create_app
@@ -53,6 +54,9 @@ end_init(_collector_was_running)
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _ensure_event_loop()
-    # Mangum types its own LambdaContext protocol; Powertools' class is the same object at run time.
-    response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
+    # One invocation, one request: the routes' blocking work runs on this thread, not a worker's
+    # (missout.blocking).
+    with serving_one_request():
+        # Mangum types its own LambdaContext protocol; Powertools' class is the same object at run time.
+        response: dict[str, Any] = _asgi(event, context)  # type: ignore[arg-type]
     return response
