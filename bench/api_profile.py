@@ -3,8 +3,9 @@
 * `statements` (default): for each route, the median per request of the connect through pgBouncer, each
   statement (timed around pg8000's cursor.execute, so a statement's round trip and pg8000's decoding of its
   rows), the commit and the close, and what is left: Python work outside the driver.
-* `cprofile ROUTE`: cProfile of ROUTE's requests, with the hop to `missout.blocking`'s worker threads made
-  inline (for the profile only: cProfile sees one thread), and the top functions by own and cumulative time.
+* `cprofile ROUTE`: cProfile of ROUTE's requests and the top functions by own and cumulative time. The handler
+  runs a request's blocking work on the invoking thread (`missout.blocking.serving_one_request`), so the one
+  thread cProfile sees holds all of it.
 
 Same set-up as the figure (bench/api_latency.py). Needs the local stack (`dev/stack.sh start`).
 Run: .venv/bin/python -m bench.api_profile [statements|cprofile list|detail|join|health] [requests]
@@ -20,7 +21,6 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -107,40 +107,13 @@ def statements_report(actions: dict[str, Callable[[], object]], requests: int) -
             print(f"  {statistics.median(values):7.2f} ms  x{len(values) / len(samples):.1f}  {label}")
 
 
-class _InlineExecutor(Executor):
-    """Runs each call at submit, on the caller's thread."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        done: Future[Any] = Future()
-        try:
-            done.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            done.set_exception(exc)
-        return done
-
-
-@contextmanager
-def inline_blocking_work() -> Iterator[None]:
-    """The routes hand their blocking work to `missout.blocking`'s worker threads; inline, for cProfile only
-    (it sees one thread)."""
-    import missout.blocking
-
-    saved = missout.blocking._executor
-    missout.blocking._executor = _InlineExecutor()  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        missout.blocking._executor = saved
-
-
 def cprofile_report(action: Callable[[], object], requests: int) -> None:
     profiler = cProfile.Profile()
-    with inline_blocking_work():
-        action()  # the inline path's own first-call costs, outside the profile
-        profiler.enable()
-        for _ in range(requests):
-            action()
-        profiler.disable()
+    action()  # first-call costs, outside the profile
+    profiler.enable()
+    for _ in range(requests):
+        action()
+    profiler.disable()
     for key in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(45)
