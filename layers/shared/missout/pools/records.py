@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -119,29 +119,36 @@ def lock_pool_first(conn: Connection, pool_id: int) -> None:
     write_statement(conn, f"SELECT id FROM pools WHERE id = {int(pool_id)} FOR NO KEY UPDATE")  # noqa: S608
 
 
+# A sync runs on every recorded report and every monitor tick that acts: its statements are built once, so
+# SQLAlchemy keeps their cache keys instead of rebuilding and walking them per call (docs/PERFORMANCE.md).
+_SYNC_READ = (
+    select(
+        pools.c.mint,
+        pools.c.creator_wallet,
+        pools.c.entry_amount,
+        pools.c.start_time,
+        pools.c.synced_slot,
+        pools.c.status,
+        pools.c.unpayable_reason,
+    )
+    .where(pools.c.id == bindparam("row_id"))
+    # FOR NO KEY UPDATE, not FOR UPDATE: the sync never changes the row's key, and this strength does not
+    # conflict with the FOR KEY SHARE lock that every insert referencing the pool takes (used_signatures,
+    # activity, participants). With FOR UPDATE, two reports of one pool that had each inserted such a row
+    # waited for each other here: PostgreSQL found the deadlock and failed one of them (a 500).
+    .with_for_update(key_share=True)
+)
+# The columns to set come as parameters named after them (`_dynamic_fields` and the sync's own).
+_SYNC_WRITE = update(pools).where(pools.c.id == bindparam("row_id")).values(updated_at=func.now())
+
+
 def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> SyncResult:
     """Write the decoded state onto the pool's row and its seats, unless the row mirrors a newer slot.
 
     The row is locked for the rest of the caller's transaction, so two syncs of one pool apply in turn and
     the older read is the one dropped. The seats and the row are written without waiting for their answers
     (written.py): the caller's next statement, or its COMMIT, carries them."""
-    row = conn.execute(
-        select(
-            pools.c.mint,
-            pools.c.creator_wallet,
-            pools.c.entry_amount,
-            pools.c.start_time,
-            pools.c.synced_slot,
-            pools.c.status,
-            pools.c.unpayable_reason,
-        )
-        .where(pools.c.id == pool_id)
-        # FOR NO KEY UPDATE, not FOR UPDATE: the sync never changes the row's key, and this strength does not
-        # conflict with the FOR KEY SHARE lock that every insert referencing the pool takes (used_signatures,
-        # activity, participants). With FOR UPDATE, two reports of one pool that had each inserted such a row
-        # waited for each other here: PostgreSQL found the deadlock and failed one of them (a 500).
-        .with_for_update(key_share=True)
-    ).first()
+    row = conn.execute(_SYNC_READ, {"row_id": pool_id}).first()
     if row is None:
         raise PoolNotRegistered(f"no pool with id {pool_id}")
     pool = state.pool
@@ -159,7 +166,6 @@ def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> Sy
     values = _dynamic_fields(pool) | {
         "unpayable_reason": None if reason is None else reason.value,
         "synced_slot": state.slot,
-        "updated_at": func.now(),
     }
     listed = _listed_wallets(pool, state.participants)
     # Writes only, nothing read back: they go out with the caller's next statement or its COMMIT (written.py).
@@ -167,7 +173,7 @@ def sync_pool_from_chain(conn: Connection, pool_id: int, state: ChainPool) -> Sy
         if listed is not None:
             _seat_participants(conn, pool_id, listed)
             values["participants_count"] = len(listed)
-        conn.execute(update(pools).where(pools.c.id == pool_id).values(values))
+        conn.execute(_SYNC_WRITE, values | {"row_id": pool_id})
     return SyncResult(
         pool_id, applied=True, status=values["status"], unpayable_reason=values["unpayable_reason"]
     )
@@ -282,12 +288,22 @@ def _key_or_none(key: Pubkey) -> str | None:
 
 # Each wallet's seat is its index in the on-chain list; a wallet no longer listed (refunded) loses its seat.
 # One statement rewrites every seat of the pool: UNIQUE(pool_id, seat) is DEFERRABLE, so it is checked once
-# the whole permutation is done, not row by row.
+# the whole permutation is done, not row by row. The wallets travel as one comma-separated text (base58 has
+# no comma): a list parameter would be escaped character by character in Python by the driver.
 _RESEAT = text(
     """
     UPDATE participants
-    SET seat = array_position(CAST(:wallets AS text[]), wallet) - 1
-    WHERE pool_id = :pool_id AND seat IS DISTINCT FROM array_position(CAST(:wallets AS text[]), wallet) - 1
+    SET seat = array_position(string_to_array(:wallets, ','), wallet) - 1
+    WHERE pool_id = :pool_id
+      AND seat IS DISTINCT FROM array_position(string_to_array(:wallets, ','), wallet) - 1
+    """
+)
+# Seats found on chain before anyone reported them: their rows first, their seats in the next statement.
+_SEAT_ROWS = text(
+    """
+    INSERT INTO participants (pool_id, wallet)
+    SELECT :pool_id, unnest(string_to_array(:wallets, ','))
+    ON CONFLICT (pool_id, wallet) DO NOTHING
     """
 )
 
@@ -308,13 +324,10 @@ def _listed_wallets(pool: PoolAccount, listed: ParticipantsAccount) -> list[str]
 
 
 def _seat_participants(conn: Connection, pool_id: int, wallets: list[str]) -> None:
-    if wallets:  # seats found on chain before anyone reported them: rows first, seats in the next statement
-        conn.execute(
-            insert(participants)
-            .values([{"pool_id": pool_id, "wallet": wallet} for wallet in wallets])
-            .on_conflict_do_nothing(index_elements=["pool_id", "wallet"])
-        )
-    conn.execute(_RESEAT, {"wallets": wallets, "pool_id": pool_id})
+    listed = {"pool_id": pool_id, "wallets": ",".join(wallets)}
+    if wallets:
+        conn.execute(_SEAT_ROWS, listed)
+    conn.execute(_RESEAT, listed)
 
 
 def _ensure_mint(conn: Connection, mint: MintInfo) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from solders.pubkey import Pubkey
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
@@ -47,34 +47,39 @@ class LivePool:
         return PoolKeys(Pubkey.from_string(self.address), Pubkey.from_string(self.mint), self.token_program)
 
 
+# The statements a report runs on every request are built once: a statement object that is reused keeps its
+# cache key, so SQLAlchemy neither rebuilds the expression nor walks it again to find its compiled SQL (about
+# a hundred coercions per recorded join otherwise: docs/PERFORMANCE.md). Values go in as parameters.
+_USES = (
+    select(
+        used_signatures.c.signature,
+        used_signatures.c.action,
+        used_signatures.c.pool_id,
+        pools.c.pool_address,
+        used_signatures.c.wallet,
+        activity.c.amount,
+        used_signatures.c.slot,
+        activity.c.block_time,
+        used_signatures.c.used_at,
+        pools.c.unpayable_reason,
+    )
+    .join(pools, pools.c.id == used_signatures.c.pool_id)
+    .join(
+        activity,
+        and_(
+            activity.c.signature == used_signatures.c.signature,
+            activity.c.pool_id == used_signatures.c.pool_id,
+            activity.c.kind == used_signatures.c.action,
+            activity.c.wallet == used_signatures.c.wallet,
+        ),
+    )
+    .where(used_signatures.c.signature == bindparam("signature"))
+    .order_by(used_signatures.c.used_at, used_signatures.c.action)
+)
+
+
 def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
     """Every action recorded under `signature`, first recorded first."""
-    query = (
-        select(
-            used_signatures.c.signature,
-            used_signatures.c.action,
-            used_signatures.c.pool_id,
-            pools.c.pool_address,
-            used_signatures.c.wallet,
-            activity.c.amount,
-            used_signatures.c.slot,
-            activity.c.block_time,
-            used_signatures.c.used_at,
-            pools.c.unpayable_reason,
-        )
-        .join(pools, pools.c.id == used_signatures.c.pool_id)
-        .join(
-            activity,
-            and_(
-                activity.c.signature == used_signatures.c.signature,
-                activity.c.pool_id == used_signatures.c.pool_id,
-                activity.c.kind == used_signatures.c.action,
-                activity.c.wallet == used_signatures.c.wallet,
-            ),
-        )
-        .where(used_signatures.c.signature == signature)
-        .order_by(used_signatures.c.used_at, used_signatures.c.action)
-    )
     return [
         ActionRecord(
             signature=row.signature,
@@ -88,26 +93,29 @@ def find_uses(conn: Connection, signature: str) -> list[ActionRecord]:
             recorded_at=row.used_at,
             pool_unpayable_reason=row.unpayable_reason,
         )
-        for row in conn.execute(query)
+        for row in conn.execute(_USES, {"signature": signature})
     ]
+
+
+_LIVE_POOL = (
+    select(
+        pools.c.id,
+        pools.c.pool_address,
+        pools.c.mint,
+        mints.c.token_program,
+        pools.c.entry_amount,
+        pools.c.creator_wallet,
+        pools.c.start_time,
+        pools.c.status,
+    )
+    .join(mints, mints.c.address == pools.c.mint)
+    .where(pools.c.pool_address == bindparam("address"), pools.c.status.not_in(TERMINAL_POOL_STATUSES))
+)
 
 
 def find_live_pool(conn: Connection, address: str) -> LivePool | None:
     """The pool at `address` that is not closed (at most one: the address is unique among live pools)."""
-    row = conn.execute(
-        select(
-            pools.c.id,
-            pools.c.pool_address,
-            pools.c.mint,
-            mints.c.token_program,
-            pools.c.entry_amount,
-            pools.c.creator_wallet,
-            pools.c.start_time,
-            pools.c.status,
-        )
-        .join(mints, mints.c.address == pools.c.mint)
-        .where(pools.c.pool_address == address, pools.c.status.not_in(TERMINAL_POOL_STATUSES))
-    ).first()
+    row = conn.execute(_LIVE_POOL, {"address": address}).first()
     if row is None:
         return None
     return LivePool(
@@ -120,6 +128,33 @@ def find_live_pool(conn: Connection, address: str) -> LivePool | None:
         start_time=row.start_time,
         status=row.status,
     )
+
+
+_CLAIM = pg_insert(used_signatures).on_conflict_do_nothing().returning(used_signatures.c.signature)
+# The create's activity row may exist already (registration writes it); the replay guard is what decides.
+# inline: no `RETURNING activity.id` for a new id nobody reads (a deferred statement may return no rows), and
+# no `nextval` fetched beforehand instead (a wait of its own).
+_ACTIVITY = (
+    pg_insert(activity)
+    .inline()
+    .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
+)
+_MARK_JOINED = (
+    update(participants)
+    .where(
+        participants.c.pool_id == bindparam("row_pool_id"),
+        participants.c.wallet == bindparam("row_wallet"),
+        participants.c.join_signature.is_(None),
+    )
+    .values(join_signature=bindparam("signature"), joined_at=bindparam("joined_at"))
+)
+_MARK_REFUNDED = (
+    update(participants)
+    .where(
+        participants.c.pool_id == bindparam("row_pool_id"), participants.c.wallet == bindparam("row_wallet")
+    )
+    .values(refund_claimed=True, refund_signature=bindparam("signature"))
+)
 
 
 def claim_signature(
@@ -136,31 +171,22 @@ def claim_signature(
     """Write the replay guard and the activity row; False when this exact action was already recorded (a
     concurrent report won), in which case nothing is written."""
     claimed = conn.execute(
-        pg_insert(used_signatures)
-        .values(signature=signature, action=action.db, pool_id=pool_id, wallet=wallet, slot=slot)
-        .on_conflict_do_nothing()
-        .returning(used_signatures.c.signature)
+        _CLAIM,
+        {"signature": signature, "action": action.db, "pool_id": pool_id, "wallet": wallet, "slot": slot},
     ).first()
     if claimed is None:
         return False
-    # The create's activity row may exist already (registration writes it); the guard above is what decides.
+    activity_row = {
+        "pool_id": pool_id,
+        "wallet": wallet,
+        "kind": action.db,
+        "amount": amount,
+        "signature": signature,
+        "slot": slot,
+        "block_time": block_time,
+    }
     with answers_deferred(conn):  # nothing read back: it goes out with the next statement (written.py)
-        conn.execute(
-            pg_insert(activity)
-            # inline: no `RETURNING activity.id` for a new id nobody reads (a deferred statement may return
-            # no rows), and no `nextval` fetched beforehand instead (a wait of its own)
-            .inline()
-            .values(
-                pool_id=pool_id,
-                wallet=wallet,
-                kind=action.db,
-                amount=amount,
-                signature=signature,
-                slot=slot,
-                block_time=block_time,
-            )
-            .on_conflict_do_nothing(index_elements=["signature", "pool_id", "kind", "wallet"])
-        )
+        conn.execute(_ACTIVITY, activity_row)
     return True
 
 
@@ -169,24 +195,15 @@ def mark_joined(conn: Connection, pool_id: int, wallet: str, signature: str, joi
     waited for: it goes out with the caller's next statement or its COMMIT (written.py)."""
     with answers_deferred(conn):
         conn.execute(
-            update(participants)
-            .where(
-                participants.c.pool_id == pool_id,
-                participants.c.wallet == wallet,
-                participants.c.join_signature.is_(None),
-            )
-            .values(join_signature=signature, joined_at=joined_at)
+            _MARK_JOINED,
+            {"row_pool_id": pool_id, "row_wallet": wallet, "signature": signature, "joined_at": joined_at},
         )
 
 
 def mark_refunded(conn: Connection, pool_id: int, wallet: str, signature: str) -> None:
     """Written, not waited for, as `mark_joined`."""
     with answers_deferred(conn):
-        conn.execute(
-            update(participants)
-            .where(participants.c.pool_id == pool_id, participants.c.wallet == wallet)
-            .values(refund_claimed=True, refund_signature=signature)
-        )
+        conn.execute(_MARK_REFUNDED, {"row_pool_id": pool_id, "row_wallet": wallet, "signature": signature})
 
 
 def set_mint_names(conn: Connection, mint: str, name: str | None, symbol: str | None) -> None:
