@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, ScalarSelect
 
 from missout.db.tables import activity, mints, participants, pool_payouts, pools, profiles
-from missout.pools.listing import POOL_ROW_COLUMNS, PoolRow, to_pool_row
+from missout.pools.listing import POOL_ROW_COLUMNS, PoolRow, pool_row
 from missout.pools.status import TERMINAL_POOL_STATUSES
 
 ACTIVITY_SHOWN = 100
@@ -200,12 +200,13 @@ def pool_detail(
     offset."""
     by_id = pool_id is not None
     parameters = {"pool_id": pool_id} if by_id else {"address": address}
-    row = conn.execute(_detail_statement(by_id), parameters).mappings().first()
-    if row is None:
+    found = conn.execute(_detail_statement(by_id), parameters).first()
+    if found is None:
         return None
+    row = found._mapping
     activities = [_activity(item) for item in row["history"]]
     return PoolDetail(
-        pool=to_pool_row(row),
+        pool=pool_row(found),
         status_reason=row["status_reason"],
         paused=row["paused"],
         allow_mock=row["allow_mock"],
@@ -276,7 +277,7 @@ def claimable(conn: Connection, wallet: str) -> Claimables:
         )
         .where(pools.c.status == "cancelled", pools.c.status_reason.in_(REFUNDABLE_REASONS))
         .order_by(pools.c.created_at.desc(), pools.c.id.desc())
-    ).mappings()
+    )
     rents = conn.execute(
         base.where(
             pools.c.creator_wallet == wallet,
@@ -284,5 +285,5 @@ def claimable(conn: Connection, wallet: str) -> Claimables:
             pools.c.participants_count == 0,
             pools.c.rent_claimed.is_(False),
         ).order_by(pools.c.created_at.desc(), pools.c.id.desc())
-    ).mappings()
-    return Claimables(refunds=[to_pool_row(r) for r in refunds], rents=[to_pool_row(r) for r in rents])
+    )
+    return Claimables(refunds=[pool_row(r) for r in refunds], rents=[pool_row(r) for r in rents])

@@ -110,7 +110,7 @@ class PoolPage:
     next_cursor: str | None
 
 
-# What a PoolRow is made of, in its order (`to_pool_row`, `pool_row`), with `mints` joined: only these, not
+# What a PoolRow is made of, in its order (`pool_row`), with `mints` joined: only these, not
 # every column of `pools` (the monitor's bookkeeping is no reader's business, and each timestamp costs pg8000
 # a parse in Python).
 POOL_ROW_COLUMNS = (
@@ -288,33 +288,5 @@ def pool_row(values: Sequence[Any]) -> PoolRow:
         int(values[7]),
         int(values[8]),
         int(values[9]),
-        *values[10:22],
-    )
-
-
-def to_pool_row(row: object) -> PoolRow:
-    r = dict(row)  # type: ignore[call-overload]
-    return PoolRow(
-        id=r["id"],
-        address=r["pool_address"],
-        mint=r["mint"],
-        mint_decimals=r["decimals"],
-        mint_symbol=r["symbol"],
-        creator=r["creator_wallet"],
-        status=r["status"],
-        entry_amount=int(r["entry_amount"]),
-        total_amount=int(r["total_amount"]),
-        donated_amount=int(r["donated_amount"]),
-        max_participants=r["max_participants"],
-        participants_count=r["participants_count"],
-        lock_duration_seconds=r["lock_duration_seconds"],
-        dev_fee_bps=r["dev_fee_bps"],
-        burn_fee_bps=r["burn_fee_bps"],
-        treasury_fee_bps=r["treasury_fee_bps"],
-        winner=r["winner_wallet"],
-        start_time=r["start_time"],
-        lock_start_time=r["lock_start_time"],
-        end_time=r["end_time"],
-        created_at=r["created_at"],
-        unpayable_reason=r["unpayable_reason"],
+        *values[10 : len(POOL_ROW_COLUMNS)],
     )
