@@ -1,11 +1,12 @@
 """The SCRAM-SHA-256 client key, derived once per (password, salt, iterations), not once per connection.
 
 Every connection through the pooler logs in with SCRAM (docs/local-stack.md, "pgBouncer's userlist"). The
-client side of that login starts with PBKDF2 over the password, the salt and the iteration count the server sends:
-4,096 rounds of HMAC-SHA-256, about 0.9 ms of CPU here on every connect, and we connect once per request
-(engine.py: NullPool behind the pooler). Its inputs are the same on every login until the role's password
-changes (the server keeps the salt with the verifier), so its result is too: the key is kept, and only the
-rest of the exchange (the nonces, the proof, the server's signature) is computed per login, as before.
+client side of that login starts with PBKDF2 over the password, the salt and the iteration count the server
+sends: 4,096 rounds of HMAC-SHA-256, about 0.9 ms of CPU here on every connect, and we connect once per
+request (engine.py: NullPool behind the pooler). Its inputs are the same on every login until the role's
+password changes (the server keeps the salt with the verifier), so its result is too: the key is kept, and
+only the rest of the exchange (the nonces, the proof, the server's signature) is computed per login, as
+before.
 
 What is kept is the salted password, which is worth no more to an attacker than the password this process
 already holds (it logs in with it). A changed password or salt is a different key: derived afresh. Only the
