@@ -114,18 +114,24 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def table_rows(figures: Sequence[Figure]) -> list[list[str]]:
+def table_rows(figures: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """The printed table's rows, from the figures as written to latest.json (`Figure.as_json`), so a
+    long-tier figure carried over from `make bench-long` is printed too, its value marked with its date."""
     rows = []
     for f in figures:
-        verdict = {True: "yes", False: "NO", None: "-"}[f.target_met]
-        value = _fmt(f.value) if f.status == "measured" else f.status
+        verdict = {True: "yes", False: "NO", None: "-"}[f["target_met"]]
+        measured = f["status"] == "measured"
+        value = f"{_fmt(f['value'])} {f['unit']}".strip() if measured else f["status"]
+        measured_at = f["details"].get("measured_at") if measured else None
+        if measured_at:
+            value += f" (bench-long {measured_at[:16]})"
         rows.append(
             [
-                f.id,
-                f"{value} {f.unit}".strip() if f.status == "measured" else value,
-                _fmt(f.reference.value) if f.reference else "-",
-                f"{f.ratio:.2f}" if f.ratio is not None else "-",
-                f.target or "-",
+                f["id"],
+                value,
+                _fmt(f["reference"]["value"]) if f["reference"] else "-",
+                f"{f['ratio']:.2f}" if f["ratio"] is not None else "-",
+                f["target"] or "-",
                 verdict,
             ]
         )

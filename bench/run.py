@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
         target = RESULTS / ("partial.json" if args.only else "latest.json")
     target.write_text(json.dumps(result, indent=2) + "\n")
     print()
-    print(render_table(table_rows(figures)))
+    print(render_table(table_rows(rows)))  # rows: this run's figures and the long tier carried over
     print(f"\n{len(figures)} figures measured in {round(time.perf_counter() - started, 1)} s -> "
           f"{target.relative_to(REPO)}")  # fmt: skip
     if not args.only:
