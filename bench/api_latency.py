@@ -36,9 +36,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dev"), str(ROOT / "layers/shared"), str(R
 import pytest  # noqa: E402
 from solders.pubkey import Pubkey  # noqa: E402
 from solders.signature import Signature  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
 from local_lambda import lambda_context  # noqa: E402
 from missout import settings  # noqa: E402
@@ -48,6 +47,7 @@ from missout.pools.chain_state import PoolTokenKeys, read_pool_state  # noqa: E4
 from missout.wiring import chain_wiring  # noqa: E402
 from tests.api.chain_api import Answer, api_event, invoke, served_world  # noqa: E402
 from tests.support.database import migrate  # noqa: E402
+from tests.support.engines import local_engine  # noqa: E402
 from tests.support.stack import stack, stack_env  # noqa: E402
 from tests.support.verify_world import VerifyWorld  # noqa: E402
 
@@ -227,7 +227,7 @@ def api_against_local_chain() -> Iterator[VerifyWorld]:
     and a served local chain. Needs the stack up; everything is undone on exit."""
     env = stack_env()
     name = f"missout_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    admin = local_engine(env["MISSOUT_ADMIN_DATABASE_URL"], isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     patch = pytest.MonkeyPatch()

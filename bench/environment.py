@@ -12,14 +12,14 @@ import subprocess
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 
 import stack
 from tests.reliability.servers import free_port
 from tests.reliability.workload import seed_pools
 from tests.support.database import migrate
+from tests.support.engines import local_engine
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASE = "missout_bench"
@@ -65,9 +65,7 @@ class BenchEnvironment:
 
     def _admin(self) -> Engine:
         # CREATE/DROP DATABASE cannot run in a transaction: direct URL, autocommit (never the pooler).
-        return create_engine(
-            self.env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT"
-        )
+        return local_engine(self.env["MISSOUT_ADMIN_DATABASE_URL"], isolation_level="AUTOCOMMIT")
 
     @cached_property
     def direct_url(self) -> str:
@@ -83,7 +81,7 @@ class BenchEnvironment:
 
     @cached_property
     def pool_ids(self) -> list[int]:
-        engine = create_engine(self.direct_url, poolclass=NullPool)
+        engine = local_engine(self.direct_url)
         try:
             return seed_pools(engine, SEEDED_POOLS)
         finally:

@@ -27,14 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 for folder in ("layers/shared", "functions/monitor", "dev", "."):
     sys.path.insert(0, str(REPO / folder))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from missout import settings  # noqa: E402
 from missout.db import reset_app_engine  # noqa: E402
 from missout.lifecycle import LifecycleSettings, next_action  # noqa: E402
 from tests.lifecycle.states import DEV, SLOT0, T0, committed, locked, observed, pool_account  # noqa: E402
 from tests.support.database import migrate  # noqa: E402
+from tests.support.engines import local_engine  # noqa: E402
 from tests.support.stack import stack_env  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def throwaway_database(prefix: str) -> Iterator[tuple[str, str]]:
     yields its direct and its pooled (pgBouncer) URL."""
     env = stack_env()
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    admin = local_engine(env["MISSOUT_ADMIN_DATABASE_URL"], isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     direct_url = with_database(env["DIRECT_DATABASE_URL"], name)
@@ -103,7 +103,7 @@ async def drive(pools: int) -> CrankRun:
     from tests.monitor.world import MonitorWorld
 
     with throwaway_database("missout_bench") as (direct_url, _):
-        direct = create_engine(direct_url, poolclass=NullPool)
+        direct = local_engine(direct_url)
         world = MonitorWorld(f"bench-{pools}".encode(), direct)
         started = time.perf_counter()
         made = []

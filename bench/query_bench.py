@@ -30,15 +30,15 @@ sys.path.insert(0, str(REPO / "layers" / "shared"))
 
 from alembic import command  # noqa: E402
 from alembic.config import Config as AlembicConfig  # noqa: E402
-from sqlalchemy import Select, create_engine, func, select, text  # noqa: E402
+from sqlalchemy import Select, func, select, text  # noqa: E402
 from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
 from missout.db.connection_plan import plan_connection  # noqa: E402
 from missout.db.engine import build_engine  # noqa: E402
 from missout.db.tables import activity, mints, participants, pool_payouts, pools, winner_totals  # noqa: E402
 from missout.db.transaction import transaction  # noqa: E402
 from missout.settings import DatabaseSettings  # noqa: E402
+from tests.support.engines import local_engine  # noqa: E402
 
 POOLS, SEATS_PER_POOL, ACTIVITY_ROWS, WALLETS, MINT_COUNT = 20_000, 10, 500_000, 50_000, 5
 ENTRY = 20_000_000
@@ -221,7 +221,7 @@ def _migrate(direct_url: str, revision: str) -> None:
 
 def _run_script(direct_url: str, script: str) -> None:
     # Set-up over the direct URL in one transaction; the simple protocol takes the whole script at once.
-    engine = create_engine(direct_url, poolclass=NullPool)
+    engine = local_engine(direct_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # bulk set-up, not an app statement
         conn.exec_driver_sql(script)
@@ -326,7 +326,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     env = _stack_env()
     suffix = uuid.uuid4().hex[:8]
-    admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    admin = local_engine(env["MISSOUT_ADMIN_DATABASE_URL"], isolation_level="AUTOCOMMIT")
     before, after = _open(env, f"missout_bench_{suffix}_0002"), _open(env, f"missout_bench_{suffix}_0003")
     try:
         started = time.perf_counter()

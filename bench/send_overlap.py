@@ -27,9 +27,8 @@ sys.path[:0] = [str(REPO), str(REPO / "layers" / "shared"), str(REPO / "dev")]
 
 from solders.instruction import Instruction  # noqa: E402
 from solders.pubkey import Pubkey  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
 from missout import settings  # noqa: E402
 from missout.chain.instructions import build_claim_refund_forfeit, build_unlock_pool  # noqa: E402
@@ -38,13 +37,14 @@ from missout.db import reset_app_engine  # noqa: E402
 from tests.chain.send_support import register_pool  # noqa: E402
 from tests.support.crank_world import PROGRAM_ID, CrankWorld, Intercept, deadline_in  # noqa: E402
 from tests.support.database import migrate  # noqa: E402
+from tests.support.engines import local_engine  # noqa: E402
 from tests.support.stack import stack_env  # noqa: E402
 
 POLICY = SendPolicy(resend_interval_s=0.05, poll_interval_s=0.01, safety_margin_ms=200)
 
 
 async def run(senders: int, pool_count: int, world: CrankWorld, engine_url: str) -> None:
-    engine = create_engine(engine_url, poolclass=NullPool)
+    engine = local_engine(engine_url)
     work: list[tuple[int, str, list[Instruction], Pubkey]] = []
     for index in range(pool_count):
         if index % 2 == 0:
@@ -116,7 +116,7 @@ def main() -> None:
     pool_count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     env = stack_env()
     name = f"missout_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(env["MISSOUT_ADMIN_DATABASE_URL"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    admin = local_engine(env["MISSOUT_ADMIN_DATABASE_URL"], isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -20,13 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 
 from bench.figures.cold_start import Interpreter, interpreters, run_child
 from bench.harness import Figure, Reference, median, not_measurable
 from bench.monitor_throughput import throwaway_database
+from tests.support.engines import local_engine
 
 RUNS = 5
 MODES = ("quiet", "act")
@@ -64,7 +64,7 @@ def first_tick() -> list[Figure]:
     found, missing = interpreters()
     figures: list[Figure] = []
     with throwaway_database("missout_first_tick") as (direct_url, pooled_url):
-        direct = create_engine(direct_url, poolclass=NullPool)
+        direct = local_engine(direct_url)
         sock = free_socket()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         world = MonitorWorld(b"bench-first-tick", direct, gateway_url=url)

@@ -25,14 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 
 from bench.environment import BenchEnvironment
 from bench.harness import Figure, Reference, median, percentile
 from tests.reliability.client_processes import ClientProcesses
 from tests.reliability.workload import audit, split_lanes
+from tests.support.engines import local_engine
 
 SIZES = (50, 200, 1_000)
 RUNS = 3
@@ -190,7 +189,7 @@ class SizeRuns:
 
 def measure_size(env: BenchEnvironment, fleets: list[ClientProcesses], clients: int) -> SizeRuns:
     runs = SizeRuns([], [[] for _ in fleets], [[] for _ in fleets])
-    checker = create_engine(env.direct_url, poolclass=NullPool)
+    checker = local_engine(env.direct_url)
     try:
         for run in range(RUNS):  # interleaved, so every series sees the same machine
             runs.pgbench.append(pgbench_storm(env, clients))

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import inspect, text
 
 from missout.db.tables import metadata
 from missout.settings import SettingsError
 from tests.support.database import TestDatabase, _admin_engine, _with_database, migrate
+from tests.support.engines import local_engine
 from tests.support.factories import SIG, key
 from tests.support.stack import REPO
 
@@ -35,7 +35,7 @@ def empty_database(test_database: TestDatabase) -> Iterator[str]:
 
 
 def _tables(url: str) -> set[str]:
-    engine = create_engine(url, poolclass=NullPool)
+    engine = local_engine(url)
     try:
         return set(inspect(engine).get_table_names())
     finally:
@@ -68,7 +68,7 @@ def test_0003_upgrades_rows_written_under_0002_and_back(empty_database: str) -> 
     # Rows as 0002 allowed them: seats implied by join order (one refunded), reward events with no
     # allocation, a replay guard keyed by signature alone.
     migrate(empty_database, "0002")
-    engine = create_engine(empty_database, poolclass=NullPool)
+    engine = local_engine(empty_database)
     mint, creator, joiner, refunded = key(1), key(2), key(3), key(4)
     try:
         with engine.begin() as conn:

@@ -25,14 +25,14 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from missout.db.connection_plan import plan_connection
 from missout.db.engine import build_engine
 from missout.db.transaction import transaction
 from missout.settings import DatabaseSettings
 from tests.reliability.workload import JoinPlan, Lane, Load, Tally
+from tests.support.engines import local_engine
 
 READY_TIMEOUT_S = 180.0  # spawn, imports and the model chain's read of its pools, on a loaded machine
 DRAIN_TIMEOUT_S = 180.0  # after the deadline: the requests in flight and queued (1,000 clients: ~15 s)
@@ -116,7 +116,7 @@ def _run(
 def _worker(pipe: Connection, direct_url: str, lane: Lane) -> None:
     """A worker process's main: its plan, then one run per order until told to stop."""
     try:
-        reader = create_engine(direct_url, poolclass=NullPool)
+        reader = local_engine(direct_url)
         try:
             plan = JoinPlan(reader, lane)
         finally:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 
 from missout import settings
 from missout.db import reset_app_engine
 from missout.db.tables import metadata
+from tests.support.engines import local_engine
 from tests.support.stack import REPO, stack, stack_env
 
 pytestmark = pytest.mark.integration
@@ -58,11 +58,8 @@ def _admin_engine(admin_url: str) -> Engine:
     # CREATE/DROP DATABASE cannot run inside a transaction block; this is the direct URL (never the pooler),
     # the one place where autocommit is correct. `DROP DATABASE ... WITH (FORCE)` waits for the sessions it
     # ends, which on a loaded machine took longer than the role's 10 s statement timeout: none for these.
-    return create_engine(
-        admin_url,
-        poolclass=NullPool,
-        isolation_level="AUTOCOMMIT",
-        connect_args={"startup_params": {"statement_timeout": "0"}},
+    return local_engine(
+        admin_url, isolation_level="AUTOCOMMIT", connect_args={"startup_params": {"statement_timeout": "0"}}
     )
 
 
@@ -112,7 +109,7 @@ def app_database(test_database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -
     yield test_database
     reset_app_engine()
     settings.clear_caches()
-    direct = create_engine(test_database.direct_url, poolclass=NullPool)
+    direct = local_engine(test_database.direct_url)
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with direct.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -122,6 +119,6 @@ def app_database(test_database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 def direct_engine(test_database: TestDatabase) -> Iterator[Engine]:
     """For test set-up and inspection only; the code under test goes through the pooler."""
-    engine = create_engine(test_database.direct_url, poolclass=NullPool)
+    engine = local_engine(test_database.direct_url)
     yield engine
     engine.dispose()
