@@ -82,7 +82,7 @@ bench: install
 		|| echo "bench: no python3.12 build; its cold start is listed as not measurable"
 	$(PY) -m bench.run
 
-## bench-long: the figures too slow for make bench (the monitor over 1,000 pools, 7-15 min here), merged into
+## bench-long: the figures too slow for make bench (the monitor over 1,000 pools, three runs: 7-20 min here), merged into
 ## bench/results/latest.json and the docs; make bench shows the last such figure, dated
 bench-long: install
 	dev/stack.sh start

@@ -30,6 +30,7 @@ for folder in ("layers/shared", "functions/monitor", "dev", "."):
 from sqlalchemy import text  # noqa: E402
 
 from missout import settings  # noqa: E402
+from missout.chain.accounts import decode_pool, encode_pool  # noqa: E402
 from missout.db import reset_app_engine  # noqa: E402
 from missout.lifecycle import LifecycleSettings, next_action  # noqa: E402
 from tests.lifecycle.states import DEV, SLOT0, T0, committed, locked, observed, pool_account  # noqa: E402
@@ -146,17 +147,29 @@ async def drive(pools: int) -> CrankRun:
 
 def decide_many(count: int = 10_000, repeats: int = 5) -> list[float]:
     """Seconds per pass of `next_action` over `count` decoded pools (open, locked, committed)."""
+    return decide_and_decode(count, repeats)[0]
+
+
+def decide_and_decode(count: int = 10_000, repeats: int = 5) -> tuple[list[float], list[float]]:
+    """Seconds per pass of `next_action` over `count` decoded pools (open, locked, committed), and per pass
+    of `decode_pool` over the same pools' account bytes (what a tick does to every pool before deciding),
+    the two passes alternating."""
     rng = random.Random(3)
     makers = [pool_account, locked, committed]
     views = [observed(rng.choice(makers)()) for _ in range(count)]
+    accounts = [encode_pool(view.pool) for view in views]
     config = LifecycleSettings(dev_wallet=DEV)
-    timings = []
+    decide, decode = [], []
     for _ in range(repeats):
         started = time.perf_counter()
         for view in views:
             next_action(view, T0 + 1_000, SLOT0 + 10, config)
-        timings.append(time.perf_counter() - started)
-    return timings
+        decide.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for data in accounts:
+            decode_pool(data)
+        decode.append(time.perf_counter() - started)
+    return decide, decode
 
 
 def cold_import() -> None:
