@@ -13,10 +13,10 @@ from starlette.types import ASGIApp
 IN_PROCESS_URL = "http://localnet.invalid"
 
 # httpx2's ASGITransport runs `import sniffio` on every request (to tell trio from asyncio). sniffio is not
-# installed here, nor in the Lambda layer, and Python does not remember a failed import: each request searched
-# the whole sys.path again, about 0.3 ms (7 % of a monitor crank's time, profiled in bench/monitor_throughput.py).
-# A None entry in sys.modules is Python's documented way to say "not importable": the same ImportError, at
-# once. Whatever imports sniffio afterwards behaves exactly as it did without it.
+# installed here, nor in the Lambda layer, and Python does not remember a failed import: each request
+# searched the whole sys.path again, about 0.3 ms (7 % of a monitor crank's time, profiled in
+# bench/monitor_throughput.py). A None entry in sys.modules is Python's documented way to say "not
+# importable": the same ImportError, at once. Whatever imports sniffio afterwards behaves as without it.
 if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 
